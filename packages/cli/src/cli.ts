@@ -1,0 +1,61 @@
+import manifest from "../package.json" with { type: "json" };
+
+/** Where the CLI writes; the bin passes stdout and stderr, tests pass collectors. */
+export interface CliOutput {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+/** A subcommand: `firezone <name> ...`. */
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  readonly run: (args: readonly string[], io: CliOutput) => Promise<number> | number;
+}
+
+export const VERSION: string = manifest.version;
+
+/** Exit status for a command line that could not be understood, as BSD sysexits' EX_USAGE. */
+export const EXIT_USAGE = 64;
+
+const commands: readonly Command[] = [
+  { name: "help", summary: "Show this help", run: (_args, io) => printHelp(io) },
+  { name: "version", summary: "Print the version", run: (_args, io) => printVersion(io) },
+];
+
+/** Runs the command line `args` (without the program name) and returns the exit status. */
+export async function runCli(args: readonly string[], io: CliOutput): Promise<number> {
+  const [first, ...rest] = args;
+  if (first === undefined || first === "-h" || first === "--help") return printHelp(io);
+  if (first === "-V" || first === "--version") return printVersion(io);
+  const command = commands.find((candidate) => candidate.name === first);
+  if (command === undefined) {
+    const what = first.startsWith("-") ? `unknown option '${first}'` : `unknown command '${first}'`;
+    io.err(`firezone: ${what}; run 'firezone --help' to see the commands\n`);
+    return EXIT_USAGE;
+  }
+  return command.run(rest, io);
+}
+
+function printHelp(io: CliOutput): number {
+  const width = Math.max(...commands.map((command) => command.name.length));
+  const lines = [
+    `firezone ${VERSION}: Firezone's data plane on Bun, a zero-trust WireGuard client and gateway`,
+    "",
+    "Usage: firezone <command> [options]",
+    "",
+    "Commands:",
+    ...commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
+    "",
+    "Options:",
+    "  -h, --help     Show this help",
+    "  -V, --version  Print the version",
+  ];
+  io.out(`${lines.join("\n")}\n`);
+  return 0;
+}
+
+function printVersion(io: CliOutput): number {
+  io.out(`firezone ${VERSION}\n`);
+  return 0;
+}

@@ -1,0 +1,1 @@
+export { type CliOutput, type Command, EXIT_USAGE, runCli, VERSION } from "./cli.ts";
