@@ -1,13 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { AtomicRing } from "@fz/bufferpool";
+import { AtomicRing, EMPTY } from "@fz/bufferpool";
 import fc from "fast-check";
 
-function makeRing(capacity: number, payloadWords: number, startPosition = 0) {
-  const words = new Int32Array(
-    new SharedArrayBuffer(AtomicRing.wordsNeeded(capacity, payloadWords) * 4),
-  );
-  AtomicRing.initialize(words, 0, capacity, payloadWords, startPosition);
-  return { words, ring: new AtomicRing(words, 0, capacity, payloadWords) };
+function makeRing(capacity: number, payloadWords: number, startPosition = 0, padded = false) {
+  const shape = { capacity, payloadWords, padded };
+  const words = new Int32Array(new SharedArrayBuffer(AtomicRing.wordsNeeded(shape) * 4));
+  AtomicRing.initialize(words, 0, shape, startPosition);
+  return { words, ring: new AtomicRing(words, 0, shape) };
 }
 
 /** Pushes values as one batch claim (retrying for the rest) and returns how many went in. */
@@ -37,7 +36,11 @@ function popUpTo(ring: AtomicRing, words: Int32Array, max: number): number[] {
   return out;
 }
 
-type Op = { kind: "push"; values: number[] } | { kind: "pop"; max: number };
+type Op =
+  | { kind: "push"; values: number[] }
+  | { kind: "pop"; max: number }
+  | { kind: "pushWord"; value: number }
+  | { kind: "popWord" };
 
 const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   fc.record({
@@ -45,12 +48,19 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
     values: fc.array(fc.integer(), { maxLength: 12 }),
   }),
   fc.record({ kind: fc.constant("pop" as const), max: fc.integer({ min: 0, max: 12 }) }),
+  fc.record({ kind: fc.constant("pushWord" as const), value: fc.nat() }),
+  fc.record({ kind: fc.constant("popWord" as const) }),
 );
 
 describe("AtomicRing", () => {
   test("capacity must be a power of two", () => {
     const words = new Int32Array(new SharedArrayBuffer(1024));
-    expect(() => new AtomicRing(words, 0, 6, 1)).toThrow(RangeError);
+    expect(() => new AtomicRing(words, 0, { capacity: 6, payloadWords: 1, padded: false })).toThrow(
+      RangeError,
+    );
+    expect(() => new AtomicRing(words, 0, { capacity: 8, payloadWords: 16, padded: true })).toThrow(
+      "ring payload must be 1 to 15 words",
+    );
     expect(AtomicRing.capacityFor(5)).toBe(8);
     expect(AtomicRing.capacityFor(1)).toBe(2);
   });
@@ -87,29 +97,36 @@ describe("AtomicRing", () => {
     ]);
   });
 
-  test("behaves as a bounded FIFO for any sequence of batch pushes and pops, across the 32-bit wrap", () => {
+  test("behaves as a bounded FIFO for any sequence of pushes and pops, across the 32-bit wrap", () => {
     fc.assert(
       fc.property(
         fc.constantFrom(2, 4, 8, 16),
         fc.constantFrom(0, 0x7ffffff0, -20, 12345),
+        fc.boolean(),
         fc.array(opArbitrary, { maxLength: 80 }),
-        (capacity, start, ops) => {
-          const { ring, words } = makeRing(capacity, 1, start);
+        (capacity, start, padded, ops) => {
+          const { ring, words } = makeRing(capacity, 1, start, padded);
           const model: number[] = [];
           for (const op of ops) {
             if (op.kind === "push") {
               const accepted = pushAll(ring, words, op.values);
               expect(accepted).toBe(Math.min(op.values.length, capacity - model.length));
               model.push(...op.values.slice(0, accepted));
-            } else {
+            } else if (op.kind === "pop") {
               expect(popUpTo(ring, words, op.max)).toEqual(model.splice(0, op.max));
+            } else if (op.kind === "pushWord") {
+              const fits = model.length < capacity;
+              expect(ring.pushWord(op.value)).toBe(fits);
+              if (fits) model.push(op.value);
+            } else {
+              expect(ring.popWord()).toBe(model.shift() ?? EMPTY);
             }
             expect(ring.length).toBe(model.length);
             expect(ring.isEmpty()).toBe(model.length === 0);
           }
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 400 },
     );
   });
 });

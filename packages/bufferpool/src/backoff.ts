@@ -10,17 +10,13 @@ const SLEEP_MS = 0.02;
  * comes here; an uncontended take or give-back never does.
  */
 export class Backoff {
-  #step = 0;
   #snoozes = 0;
   readonly #sleeper = new Int32Array(new SharedArrayBuffer(4));
 
-  reset(): void {
-    this.#step = 0;
-  }
-
-  snooze(): void {
+  /** Waits before retry number `attempt` (from 0) of one operation. */
+  snooze(attempt: number): void {
     this.#snoozes++;
-    if (this.#step++ < SPINS_BEFORE_SLEEP) return;
+    if (attempt < SPINS_BEFORE_SLEEP) return;
     Atomics.wait(this.#sleeper, 0, 0, SLEEP_MS);
   }
 

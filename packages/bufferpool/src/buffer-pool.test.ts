@@ -45,11 +45,30 @@ describe("take and giveBack", () => {
   });
 
   test("takes from the front and gives back at the back", () => {
-    const pool = BufferPool.create({ slotCount: 4 });
+    const pool = BufferPool.create({ slotCount: 4, shards: 1 });
     const [a, b] = [pool.take(), pool.take()] as [number, number];
     pool.giveBack(b);
     pool.giveBack(a);
     expect(takeAll(pool)).toEqual([2, 3, b, a]);
+  });
+
+  test("a handle takes from its home ring first, gives back there, and takes from the others when it is empty", () => {
+    const pool = BufferPool.create({ slotCount: 8, shards: 2 });
+    const other = BufferPool.attach(pool.buffer);
+    expect([pool.take(), pool.take(), pool.take(), pool.take()]).toEqual([0, 1, 2, 3]);
+    expect(other.take()).toBe(4);
+    pool.giveBack(1);
+    expect(pool.take()).toBe(1);
+    expect(pool.take()).toBe(5);
+    expect(other.take()).toBe(6);
+    expect(pool.stats()).toEqual({ slotCount: 8, inUse: 7, highWater: 7, exhausted: 0 });
+  });
+
+  test("reports exhaustion only when every ring is empty", () => {
+    const pool = BufferPool.create({ slotCount: 6, shards: 3 });
+    expect(takeAll(pool).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(pool.stats().exhausted).toBe(1);
+    expect(() => BufferPool.create({ shards: 0 })).toThrow("invalid shards");
   });
 
   test("catches a double give-back and a slot never taken, and loses nothing", () => {
@@ -66,7 +85,7 @@ describe("take and giveBack", () => {
   });
 
   test("batches take and give back several slots at once", () => {
-    const pool = BufferPool.create({ slotCount: 6 });
+    const pool = BufferPool.create({ slotCount: 6, shards: 1 });
     const slots = new Int32Array(4);
     expect(pool.takeBatch(slots)).toBe(4);
     expect(Array.from(slots)).toEqual([0, 1, 2, 3]);
@@ -142,9 +161,10 @@ describe("stats and ownership match a model for any sequence of operations", () 
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 1, max: 4 }),
         fc.array(action, { maxLength: 60 }),
-        (count, actions) => {
-          const pool = BufferPool.create({ slotCount: count, slotCapacity: 16 });
+        (count, shards, actions) => {
+          const pool = BufferPool.create({ slotCount: count, slotCapacity: 16, shards });
           const taken = new Set<number>();
           let highWater = 0;
           let exhausted = 0;

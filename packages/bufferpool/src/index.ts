@@ -1,10 +1,12 @@
-export { AtomicRing } from "./atomic-ring.ts";
+export { AtomicRing, EMPTY, type RingShape } from "./atomic-ring.ts";
 export {
   BufferPool,
   type BufferPoolOptions,
   type BufferPoolStats,
   DEFAULT_HEADROOM_BYTES,
+  DEFAULT_SHARD_COUNT,
   DEFAULT_SLOT_COUNT,
+  HIGH_WATER_REFRESH_TAKES,
   MAX_DATAGRAM_BYTES,
 } from "./buffer-pool.ts";
 export {

@@ -1,4 +1,4 @@
-import { AtomicRing } from "./atomic-ring.ts";
+import { AtomicRing, type RingShape } from "./atomic-ring.ts";
 import { IncompatibleBufferError } from "./errors.ts";
 import { requireIntegerInRange } from "./options.ts";
 
@@ -43,6 +43,11 @@ export type WaitResult = "ready" | "timed-out" | "closed";
 const MAGIC = 0x465a4343; // "FZCC"
 const LAYOUT_VERSION = 1;
 const DESCRIPTOR_WORDS = 3;
+
+/** Descriptors move in batches, so cells are packed: a batch fills whole cache lines. */
+function descriptorRingShape(capacity: number): RingShape {
+  return { capacity, payloadWords: DESCRIPTOR_WORDS, padded: false };
+}
 /** Word indexes of the header; the wake-up words sit on the second cache line, the ring after. */
 const Header = {
   Magic: 0,
@@ -75,13 +80,13 @@ export class PacketChannel {
   /** Makes a channel that holds at least `capacity` descriptors (rounded up to a power of two). */
   static create(capacity: number): PacketChannel {
     requireIntegerInRange("capacity", capacity, 1, 1 << 24);
-    const ringCapacity = AtomicRing.capacityFor(capacity);
-    const wordCount = Header.RingBase + AtomicRing.wordsNeeded(ringCapacity, DESCRIPTOR_WORDS);
+    const ring = descriptorRingShape(AtomicRing.capacityFor(capacity));
+    const wordCount = Header.RingBase + AtomicRing.wordsNeeded(ring);
     const buffer = new SharedArrayBuffer(wordCount * 4);
     const words = new Int32Array(buffer);
     words[Header.Version] = LAYOUT_VERSION;
-    words[Header.Capacity] = ringCapacity;
-    AtomicRing.initialize(words, Header.RingBase, ringCapacity, DESCRIPTOR_WORDS);
+    words[Header.Capacity] = ring.capacity;
+    AtomicRing.initialize(words, Header.RingBase, ring);
     Atomics.store(words, Header.Magic, MAGIC);
     return new PacketChannel(buffer);
   }
@@ -102,7 +107,7 @@ export class PacketChannel {
     this.buffer = buffer;
     this.#words = new Int32Array(buffer);
     this.capacity = this.#words[Header.Capacity] ?? 0;
-    this.#ring = new AtomicRing(this.#words, Header.RingBase, this.capacity, DESCRIPTOR_WORDS);
+    this.#ring = new AtomicRing(this.#words, Header.RingBase, descriptorRingShape(this.capacity));
   }
 
   /** Pushes one descriptor; returns false when the channel is full or closed. */
