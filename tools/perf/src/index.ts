@@ -1,0 +1,7 @@
+export {
+  type JitCodeLoad,
+  type JitDump,
+  JitDumpFormatError,
+  parseJitDump,
+  toPerfMap,
+} from "./jitdump.ts";
