@@ -44,9 +44,12 @@ export function wgKeyPair(): { privateKey: string; publicKey: string } {
 /**
  * Starts Debian's wireguard-go inside `host` (in the foreground, as a child the host kills on
  * destroy), configures it with `wg set`, and brings the interface up with its addresses, MTU
- * and routes. Resolves once the interface exists and is configured.
+ * and routes. Resolves with the daemon's pid once the interface exists and is configured.
  */
-export async function startWireguardGo(host: NetnsHost, config: WireguardGoConfig): Promise<void> {
+export async function startWireguardGo(
+  host: NetnsHost,
+  config: WireguardGoConfig,
+): Promise<number> {
   const name = config.interfaceName;
   // The control socket's path is not per namespace: a name must be unique on the machine, and
   // a socket left by a killed daemon would make the next one with that name fail.
@@ -84,4 +87,5 @@ export async function startWireguardGo(host: NetnsHost, config: WireguardGoConfi
   for (const route of config.routes ?? []) {
     host.exec(["ip", route.includes(":") ? "-6" : "-4", "route", "replace", route, "dev", name]);
   }
+  return daemon.pid;
 }
