@@ -1,0 +1,21 @@
+export {
+  isPatternError,
+  mostSpecificMatch,
+  type NamePattern,
+  normalizeName,
+  PATTERN_KINDS,
+  type PatternError,
+  type PatternKind,
+  parsePattern,
+} from "./pattern.ts";
+export {
+  isProxyV4,
+  isProxyV6,
+  PROXY_IPS_PER_FAMILY,
+  PROXY_V4_BASE,
+  PROXY_V4_PREFIX,
+  PROXY_V6_BASE,
+  PROXY_V6_PREFIX,
+  ProxyIpAllocator,
+  type ProxyIps,
+} from "./proxy-ips.ts";
