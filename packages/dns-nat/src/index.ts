@@ -1,4 +1,13 @@
 export {
+  ASSIGNED_IPS_RESEND_MS,
+  type AssignedIpsRequest,
+  ClientDnsResourceNat,
+  type NatKey,
+  type NatState,
+  type PacketVerdict,
+  PENDING_BUFFER_PACKETS,
+} from "./client-nat.ts";
+export {
   isPatternError,
   mostSpecificMatch,
   type NamePattern,
