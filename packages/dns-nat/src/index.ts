@@ -28,3 +28,35 @@ export {
   ProxyIpAllocator,
   type ProxyIps,
 } from "./proxy-ips.ts";
+export { parseReverseName, type ReverseAddress } from "./reverse-name.ts";
+export {
+  MAX_UPSTREAMS,
+  SENTINEL_V4_BASE,
+  SENTINEL_V4_PREFIX,
+  SENTINEL_V6_BASE,
+  SENTINEL_V6_PREFIX,
+  sentinelAddresses,
+  sentinelIndexV4,
+  sentinelIndexV6,
+  TooManyUpstreamsError,
+} from "./sentinels.ts";
+export {
+  type DnsResource,
+  DOH_CANARY_NAME,
+  FORWARD_TIMEOUT_MS,
+  LOCAL_ANSWER_TTL_SECONDS,
+  type LocalAnswerReason,
+  MAX_PENDING_FORWARDS,
+  type QueryDropReason,
+  type QueryResult,
+  type QueuedResponse,
+  type RandomSource,
+  type ResourceQuery,
+  type Sentinel,
+  StubResolver,
+  type StubResolverConfig,
+  type StubResolverCounters,
+  type Upstream,
+  type UpstreamDropReason,
+  type UpstreamResult,
+} from "./stub-resolver.ts";
