@@ -1,0 +1,13 @@
+import type { AeadBackend, DiffieHellman, RandomSource } from "@fz/wireguard";
+
+/** What a state machine needs besides its configuration; the shell fills it in. */
+export interface CoreOptions {
+  /** Unix time in ms at `now = 0` (`performance.timeOrigin` when `now` is `performance.now()`). */
+  readonly timeOriginMs: number;
+  /** The data-path AEAD; the shell loads the native one, tests may leave the default (noble). */
+  readonly aead?: AeadBackend;
+  readonly dh?: DiffieHellman;
+  readonly random?: RandomSource;
+  /** Tunnel MTU; default 1280. */
+  readonly mtu?: number;
+}

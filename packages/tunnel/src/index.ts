@@ -1,0 +1,47 @@
+export {
+  type CidrResource,
+  type ClientGateway,
+  ClientState,
+  type ClientStateConfig,
+  type ClientStats,
+  MAX_STAGED_PACKETS_PER_GATEWAY,
+} from "./client-state.ts";
+export { type ClientConfig, parseClientConfig } from "./config/client-config.ts";
+export { type ConfigProblem, InvalidConfigError } from "./config/config-error.ts";
+export {
+  DEFAULT_LISTEN_PORT,
+  type GatewayConfig,
+  parseGatewayConfig,
+} from "./config/gateway-config.ts";
+export {
+  TUNNEL_V4_RANGE,
+  TUNNEL_V4_RANGE_TEXT,
+  TUNNEL_V6_RANGE,
+  TUNNEL_V6_RANGE_TEXT,
+} from "./config/ranges.ts";
+export { AEAD_SETTINGS, type AeadSetting, type ShellSettings } from "./config/shell-settings.ts";
+export type { CoreOptions } from "./core-options.ts";
+export type { TunnelEvent } from "./events.ts";
+export {
+  type ClientAuthorization,
+  type GatewayResource,
+  GatewayState,
+  type GatewayStateConfig,
+  type GatewayStats,
+} from "./gateway-state.ts";
+export {
+  formatIpNetwork,
+  type IpNetwork,
+  networkContains,
+  networksOverlap,
+  parseIpNetwork,
+  sameAddress,
+} from "./ip-network.ts";
+export {
+  type DropCounts,
+  type DropReason,
+  NONE,
+  type Transmit,
+  type TunnelOutput,
+} from "./output.ts";
+export { RoutingTable } from "./routing-table.ts";
