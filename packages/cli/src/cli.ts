@@ -1,9 +1,15 @@
+import { parseArgs } from "node:util";
+import { runClient } from "@fz/client";
+import { runGateway } from "@fz/gateway";
 import manifest from "../package.json" with { type: "json" };
+import { keygen, pubkey } from "./keys.ts";
 
 /** Where the CLI writes; the bin passes stdout and stderr, tests pass collectors. */
 export interface CliOutput {
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
+  /** Standard input, read whole; only commands that take input call it. */
+  readonly readStdin?: () => Promise<string>;
 }
 
 /** A subcommand: `firezone <name> ...`. */
@@ -19,9 +25,57 @@ export const VERSION: string = manifest.version;
 export const EXIT_USAGE = 64;
 
 const commands: readonly Command[] = [
+  {
+    name: "client",
+    summary: "Run the client: --config FILE (TOML); needs root for the TUN device",
+    run: (args, io) =>
+      runWithConfig("client", args, io, (configPath) => runClient({ configPath, stderr: io.err })),
+  },
+  {
+    name: "gateway",
+    summary: "Run the gateway: --config FILE (TOML); needs root for TUN, forwarding and nftables",
+    run: (args, io) =>
+      runWithConfig("gateway", args, io, (configPath) =>
+        runGateway({ configPath, stderr: io.err }),
+      ),
+  },
+  {
+    name: "keygen",
+    summary: "Print a new private key (as `wg genkey`)",
+    run: (_args, io) => keygen(io),
+  },
+  {
+    name: "pubkey",
+    summary: "Read a private key on stdin, print its public key (as `wg pubkey`)",
+    run: async (_args, io) => pubkey((await io.readStdin?.()) ?? "", io),
+  },
   { name: "help", summary: "Show this help", run: (_args, io) => printHelp(io) },
   { name: "version", summary: "Print the version", run: (_args, io) => printVersion(io) },
 ];
+
+async function runWithConfig(
+  name: string,
+  args: readonly string[],
+  io: CliOutput,
+  run: (configPath: string) => Promise<number>,
+): Promise<number> {
+  let configPath: string | undefined;
+  try {
+    const parsed = parseArgs({
+      args: [...args],
+      options: { config: { type: "string", short: "c" } },
+    });
+    configPath = parsed.values.config;
+  } catch (error) {
+    io.err(`firezone ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT_USAGE;
+  }
+  if (configPath === undefined) {
+    io.err(`firezone ${name}: missing --config FILE; see the README for an example ${name}.toml\n`);
+    return EXIT_USAGE;
+  }
+  return run(configPath);
+}
 
 /** Runs the command line `args` (without the program name) and returns the exit status. */
 export async function runCli(args: readonly string[], io: CliOutput): Promise<number> {

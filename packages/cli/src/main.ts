@@ -4,4 +4,5 @@ import { runCli } from "./cli.ts";
 process.exitCode = await runCli(process.argv.slice(2), {
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
+  readStdin: () => Bun.stdin.text(),
 });

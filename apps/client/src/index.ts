@@ -1,0 +1,1 @@
+export { type RunOptions, runClient } from "./run-client.ts";

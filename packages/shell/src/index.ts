@@ -1,0 +1,14 @@
+export { ConfigFileError, EXIT_CONFIG, isConfigError, loadConfigFile } from "./config-file.ts";
+export { untilSignal } from "./signals.ts";
+export {
+  type DriverOptions,
+  type DriverStats,
+  type TunnelCore,
+  TunnelDriver,
+} from "./tunnel-driver.ts";
+export {
+  type RunningTunnel,
+  startTunnelProcess,
+  type TunnelProcessOptions,
+} from "./tunnel-process.ts";
+export { type DatagramHandler, openBunUdp, type UdpTransport, unmapV4 } from "./udp-transport.ts";

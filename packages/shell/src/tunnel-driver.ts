@@ -1,0 +1,222 @@
+import { type BufferPool, DescriptorBatch, type PacketChannel } from "@fz/bufferpool";
+import type { Logger } from "@fz/log";
+import type { Transmit, TunnelEvent, TunnelOutput } from "@fz/tunnel";
+import type { Endpoint } from "@fz/wireguard";
+import type { UdpTransport } from "./udp-transport.ts";
+
+/** What the client's and the gateway's sans-IO cores have in common. */
+export interface TunnelCore {
+  handleTunPacket(packet: Uint8Array, out: Uint8Array, now: number): TunnelOutput;
+  handleDatagram(from: Endpoint, datagram: Uint8Array, out: Uint8Array, now: number): TunnelOutput;
+  handleTimeout(now: number): void;
+  pollTimeout(): number | undefined;
+  pollTransmit(out: Uint8Array, now: number): Transmit | undefined;
+  pollEvent(): TunnelEvent | undefined;
+  pollPacket?(): Uint8Array | undefined;
+  stats(): object;
+}
+
+export interface DriverOptions {
+  readonly core: TunnelCore;
+  readonly pool: BufferPool;
+  /** Packets read from the TUN device (descriptor meta: the packet's offset in its slot). */
+  readonly fromTun: PacketChannel;
+  /** Packets to write to the TUN device; the TUN writer gives their slots back. */
+  readonly toTun: PacketChannel;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+export interface DriverStats {
+  readonly tunPackets: number;
+  readonly datagrams: number;
+  /** Datagrams dropped because the pool had no free slot. */
+  readonly noSlot: number;
+  /** Packets for the TUN device dropped because its channel was full. */
+  readonly tunFull: number;
+}
+
+/** Room in front of a packet for WireGuard's 16-byte header, so encryption happens in place. */
+const WIREGUARD_HEADER_BYTES = 16;
+
+/**
+ * Drives a sans-IO core from the event-loop thread: TUN packets arrive as pool slots from the
+ * TUN reader Worker, are sealed in place and sent in one sendmmsg per batch; datagrams are
+ * opened into a slot that goes straight to the TUN writer Worker. One timer follows the core's
+ * `pollTimeout()`. After every input the core's other outputs are drained.
+ */
+export class TunnelDriver {
+  readonly #core: TunnelCore;
+  readonly #pool: BufferPool;
+  readonly #fromTun: PacketChannel;
+  readonly #toTun: PacketChannel;
+  readonly #logger: Logger;
+  readonly #now: () => number;
+  readonly #scratch = new Uint8Array(2048);
+  readonly #batch = new DescriptorBatch(64);
+  #udp: UdpTransport | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
+  #running = false;
+  #tunLoop: Promise<void> | undefined;
+  #tunPackets = 0;
+  #datagrams = 0;
+  #noSlot = 0;
+  #tunFull = 0;
+
+  constructor(options: DriverOptions) {
+    this.#core = options.core;
+    this.#pool = options.pool;
+    this.#fromTun = options.fromTun;
+    this.#toTun = options.toTun;
+    this.#logger = options.logger;
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  /** Starts reading TUN packets; `udp` must deliver its datagrams to `handleDatagram`. */
+  start(udp: UdpTransport): void {
+    this.#udp = udp;
+    this.#running = true;
+    this.#tunLoop = this.#readTun();
+    this.#afterInput();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#fromTun.close();
+    await this.#tunLoop;
+  }
+
+  /** The core's counters (drops by reason, peers), for logs. */
+  coreStats(): object {
+    return this.#core.stats();
+  }
+
+  stats(): DriverStats {
+    return {
+      tunPackets: this.#tunPackets,
+      datagrams: this.#datagrams,
+      noSlot: this.#noSlot,
+      tunFull: this.#tunFull,
+    };
+  }
+
+  /** A datagram from the UDP socket. */
+  handleDatagram(datagram: Uint8Array, from: Endpoint): void {
+    if (!this.#running) return;
+    this.#datagrams++;
+    const slot = this.#pool.take();
+    if (slot === undefined) {
+      this.#noSlot++;
+      return;
+    }
+    const bytes = this.#pool.bytes(slot);
+    const out = bytes.subarray(this.#pool.headroom);
+    const result = this.#core.handleDatagram(from, datagram, out, this.#now());
+    if (result.kind === "tun") {
+      this.#writeTun(slot, result.packet.byteOffset - bytes.byteOffset, result.packet.length);
+    } else {
+      if (result.kind === "transmit") this.#send(result.datagram, result.to);
+      this.#pool.giveBack(slot);
+    }
+    this.#afterInput();
+  }
+
+  async #readTun(): Promise<void> {
+    const batch = this.#batch;
+    const pool = this.#pool;
+    const udp = this.#udp;
+    if (udp === undefined) return;
+    while (this.#running) {
+      if (this.#fromTun.popBatch(batch) === 0) {
+        if ((await this.#fromTun.waitAsync()) === "closed") return;
+        continue;
+      }
+      const now = this.#now();
+      for (let i = 0; i < batch.count; i++) {
+        const slot = batch.slots[i] ?? 0;
+        const offset = batch.metas[i] ?? 0;
+        const bytes = pool.bytes(slot);
+        const packet = bytes.subarray(offset, offset + (batch.lengths[i] ?? 0));
+        const result = this.#core.handleTunPacket(
+          packet,
+          bytes.subarray(offset - WIREGUARD_HEADER_BYTES),
+          now,
+        );
+        if (result.kind === "transmit") udp.queue(result.datagram, result.to);
+      }
+      this.#tunPackets += batch.count;
+      udp.flush();
+      pool.giveBackBatch(batch.slots, batch.count);
+      this.#afterInput();
+    }
+  }
+
+  #afterInput(): void {
+    const now = this.#now();
+    for (
+      let out = this.#core.pollTransmit(this.#scratch, now);
+      out;
+      out = this.#core.pollTransmit(this.#scratch, now)
+    ) {
+      this.#send(out.datagram, out.to);
+    }
+    for (let packet = this.#core.pollPacket?.(); packet; packet = this.#core.pollPacket?.()) {
+      this.#writeTunCopy(packet);
+    }
+    for (let event = this.#core.pollEvent(); event; event = this.#core.pollEvent()) {
+      this.#logger.info(eventMessage(event), { ...event });
+    }
+    this.#armTimer();
+  }
+
+  /** Sends at once: the bytes may live in a buffer the next call reuses. */
+  #send(datagram: Uint8Array, to: Endpoint): void {
+    this.#udp?.queue(datagram, to);
+    this.#udp?.flush();
+  }
+
+  #writeTun(slot: number, offset: number, length: number): void {
+    if (!this.#toTun.push(slot, length, offset)) {
+      this.#tunFull++;
+      this.#pool.giveBack(slot);
+    }
+  }
+
+  #writeTunCopy(packet: Uint8Array): void {
+    const slot = this.#pool.take();
+    if (slot === undefined || packet.length > this.#pool.slotCapacity) {
+      if (slot !== undefined) this.#pool.giveBack(slot);
+      this.#noSlot++;
+      return;
+    }
+    this.#pool.bytes(slot).set(packet, this.#pool.headroom);
+    this.#writeTun(slot, this.#pool.headroom, packet.length);
+  }
+
+  #armTimer(): void {
+    const deadline = this.#core.pollTimeout();
+    if (!this.#running || deadline === undefined || deadline >= this.#timerAt) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timerAt = deadline;
+    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, deadline - this.#now()));
+  }
+
+  #onTimer(): void {
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    if (!this.#running) return;
+    this.#core.handleTimeout(this.#now());
+    this.#afterInput();
+  }
+}
+
+function eventMessage(event: TunnelEvent): string {
+  switch (event.type) {
+    case "handshake-completed":
+      return `handshake with ${event.peer} completed`;
+    case "session-lost":
+      return `session with ${event.peer} lost`;
+  }
+}
