@@ -1,0 +1,9 @@
+export {
+  EXAMPLE_CLIENT_CONFIG,
+  EXAMPLE_GATEWAY_CONFIG,
+  FIREZONE_BIN,
+  type FirezoneProcess,
+  REPO_ROOT,
+  removeLogs,
+  startFirezone,
+} from "./firezone-processes.ts";

@@ -1,0 +1,281 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  Addresses,
+  createTopology,
+  enableForwardingWithMasquerade,
+  have,
+  run,
+  startWireguardGo,
+  type Topology,
+  uniqueInterfaceName,
+} from "@fz/netns";
+import {
+  EXAMPLE_CLIENT_CONFIG,
+  EXAMPLE_GATEWAY_CONFIG,
+  type FirezoneProcess,
+  removeLogs,
+  startFirezone,
+} from "./firezone-processes.ts";
+
+const ready =
+  process.getuid?.() === 0 &&
+  ["ip", "wireguard-go", "wg", "nft", "ping", "curl", "python3"].every((tool) => have(tool));
+const TIMEOUT_MS = 90_000;
+
+interface ExampleKeys {
+  readonly clientPrivate: string;
+  readonly clientPublic: string;
+  readonly gatewayPrivate: string;
+  readonly gatewayPublic: string;
+}
+
+function exampleKeys(): ExampleKeys {
+  const client = Bun.TOML.parse(readFileSync(EXAMPLE_CLIENT_CONFIG, "utf8")) as {
+    private_key: string;
+    gateways: { public_key: string }[];
+  };
+  const gateway = Bun.TOML.parse(readFileSync(EXAMPLE_GATEWAY_CONFIG, "utf8")) as {
+    private_key: string;
+    clients: { public_key: string }[];
+  };
+  return {
+    clientPrivate: client.private_key,
+    clientPublic: gateway.clients[0]?.public_key ?? "",
+    gatewayPrivate: gateway.private_key,
+    gatewayPublic: client.gateways[0]?.public_key ?? "",
+  };
+}
+
+let topology: Topology | undefined;
+const processes: FirezoneProcess[] = [];
+const scratch: string[] = [];
+
+afterEach(async () => {
+  for (const child of processes.splice(0)) {
+    child.process.kill("SIGKILL");
+    removeLogs(child);
+  }
+  await topology?.destroy();
+  topology = undefined;
+  for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function fresh(): Topology {
+  topology = createTopology(`fze${process.pid % 100000}`);
+  return topology;
+}
+
+async function start(
+  host: Topology["client"],
+  role: "client" | "gateway",
+  config: string,
+): Promise<FirezoneProcess> {
+  const child = await startFirezone(host, role, config);
+  processes.push(child);
+  return child;
+}
+
+/** An HTTP server on the resource, both families, serving one known file. */
+function serveHttp(t: Topology): string {
+  const root = mkdtempSync(join(tmpdir(), "fz-www-"));
+  scratch.push(root);
+  const body = `hello through the tunnel ${process.pid}\n`;
+  writeFileSync(join(root, "hello.txt"), body);
+  t.resource.spawn(["python3", "-m", "http.server", "8080", "--bind", "::", "--directory", root], {
+    stdout: "ignore",
+    stderr: "ignore",
+  });
+  return body;
+}
+
+async function fetchFrom(t: Topology, url: string): Promise<string> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const result = t.client.tryExec(["curl", "-s", "--max-time", "3", url]);
+    if (result.exitCode === 0) return result.stdout;
+    await Bun.sleep(250);
+  }
+  return "";
+}
+
+function pings(t: Topology, target: string, count = 3): string {
+  const v6 = target.includes(":");
+  const result = t.client.tryExec([
+    "ping",
+    ...(v6 ? ["-6"] : []),
+    "-c",
+    String(count),
+    "-i",
+    "0.3",
+    "-W",
+    "2",
+    target,
+  ]);
+  return result.stdout + result.stderr;
+}
+
+/** Writes a variant of an example config: extra TOML appended, for scenarios the example does not cover. */
+function variant(example: string, extra: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "fz-config-"));
+  scratch.push(dir);
+  const path = join(dir, "config.toml");
+  writeFileSync(path, `${readFileSync(example, "utf8")}\n${extra}`);
+  return path;
+}
+
+describe.skipIf(!ready)("our client and gateway, with the example configs", () => {
+  test(
+    "ping and HTTP reach the CIDR resource over IPv4 and IPv6",
+    async () => {
+      const t = fresh();
+      const body = serveHttp(t);
+      await start(t.gateway, "gateway", EXAMPLE_GATEWAY_CONFIG);
+      await start(t.client, "client", EXAMPLE_CLIENT_CONFIG);
+      expect(pings(t, Addresses.resource4)).toContain("3 received");
+      expect(pings(t, Addresses.resource6)).toContain("3 received");
+      expect(await fetchFrom(t, `http://${Addresses.resource4}:8080/hello.txt`)).toBe(body);
+      expect(await fetchFrom(t, `http://[${Addresses.resource6}]:8080/hello.txt`)).toBe(body);
+    },
+    TIMEOUT_MS,
+  );
+
+  test(
+    "a destination the client is not granted is answered ICMP administratively prohibited",
+    async () => {
+      const t = fresh();
+      await start(
+        t.gateway,
+        "gateway",
+        variant(
+          EXAMPLE_GATEWAY_CONFIG,
+          '[[resources]]\nid = "other"\ntype = "cidr"\naddress = "198.19.1.0/24"\n\n[[resources]]\nid = "other6"\ntype = "cidr"\naddress = "fd00:198:20::/64"\n',
+        ),
+      );
+      const client = variant(
+        EXAMPLE_CLIENT_CONFIG,
+        '[[resources]]\nid = "other"\ntype = "cidr"\naddress = "198.19.1.0/24"\ngateway = "office"\n\n[[resources]]\nid = "other6"\ntype = "cidr"\naddress = "fd00:198:20::/64"\ngateway = "office"\n',
+      );
+      await start(t.client, "client", client);
+      expect(pings(t, Addresses.resource4, 1)).toContain("1 received");
+      expect(pings(t, "198.19.1.5", 1)).toContain("Packet filtered");
+      expect(pings(t, "fd00:198:20::5", 1)).toContain("Administratively prohibited");
+    },
+    TIMEOUT_MS,
+  );
+
+  test(
+    "a peer that spoofs its inner source reaches nothing, and the gateway counts it",
+    async () => {
+      const t = fresh();
+      const keys = exampleKeys();
+      const gateway = await start(t.gateway, "gateway", EXAMPLE_GATEWAY_CONFIG);
+      // A stock WireGuard client holding the client's key, but claiming another tunnel address.
+      await startWireguardGo(t.client, {
+        interfaceName: uniqueInterfaceName(),
+        privateKey: keys.clientPrivate,
+        addresses: ["100.64.0.99/32"],
+        peers: [
+          {
+            publicKey: keys.gatewayPublic,
+            endpoint: `${Addresses.gatewayUnderlay4}:51820`,
+            allowedIps: [Addresses.resourceLan4],
+          },
+        ],
+        routes: [Addresses.resourceLan4],
+      });
+      expect(pings(t, Addresses.resource4, 2)).toContain("0 received");
+      expect(await gateway.stop()).toBe(0);
+      const stopping = gateway.records().find((record) => record.message === "gateway stopping");
+      const drops = (stopping?.tunnel as { drops: Record<string, number> } | undefined)?.drops;
+      expect(drops?.["wrong-source"]).toBeGreaterThanOrEqual(2);
+    },
+    TIMEOUT_MS,
+  );
+
+  test(
+    "the gateway restarts mid-run and the client recovers by itself",
+    async () => {
+      const t = fresh();
+      const first = await start(t.gateway, "gateway", EXAMPLE_GATEWAY_CONFIG);
+      await start(t.client, "client", EXAMPLE_CLIENT_CONFIG);
+      expect(pings(t, Addresses.resource4, 2)).toContain("2 received");
+      expect(await first.stop()).toBe(0);
+      await start(t.gateway, "gateway", EXAMPLE_GATEWAY_CONFIG);
+      const began = Date.now();
+      let recovered = false;
+      while (!recovered && Date.now() - began < 40_000) {
+        recovered = pings(t, Addresses.resource4, 1).includes("1 received");
+      }
+      expect(recovered).toBe(true);
+      // Keepalive timeout (10 s) + rekey timeout (5 s) + jitter bound how long it takes.
+      expect(Date.now() - began).toBeLessThan(25_000);
+    },
+    TIMEOUT_MS,
+  );
+});
+
+describe.skipIf(!ready)("interop with stock WireGuard", () => {
+  test(
+    "our client with wireguard-go in the gateway's place",
+    async () => {
+      const t = fresh();
+      const keys = exampleKeys();
+      await startWireguardGo(t.gateway, {
+        interfaceName: uniqueInterfaceName(),
+        privateKey: keys.gatewayPrivate,
+        listenPort: 51820,
+        addresses: ["100.64.0.1/32", "fd00:2021:1111::1/128"],
+        peers: [
+          { publicKey: keys.clientPublic, allowedIps: ["100.64.0.2/32", "fd00:2021:1111::2/128"] },
+        ],
+        routes: ["100.64.0.2/32", "fd00:2021:1111::2/128"],
+      });
+      enableForwardingWithMasquerade(t.gateway, "lan0");
+      await start(t.client, "client", EXAMPLE_CLIENT_CONFIG);
+      expect(pings(t, Addresses.resource4)).toContain("3 received");
+      expect(pings(t, Addresses.resource6)).toContain("3 received");
+    },
+    TIMEOUT_MS,
+  );
+
+  test(
+    "a wireguard-go client configured with wg, using our gateway",
+    async () => {
+      const t = fresh();
+      const keys = exampleKeys();
+      const body = serveHttp(t);
+      await start(t.gateway, "gateway", EXAMPLE_GATEWAY_CONFIG);
+      const wg = uniqueInterfaceName();
+      await startWireguardGo(t.client, {
+        interfaceName: wg,
+        privateKey: keys.clientPrivate,
+        addresses: ["100.64.0.2/32", "fd00:2021:1111::2/128"],
+        peers: [
+          {
+            publicKey: keys.gatewayPublic,
+            endpoint: `${Addresses.gatewayUnderlay4}:51820`,
+            allowedIps: [Addresses.resourceLan4, Addresses.resourceLan6],
+          },
+        ],
+        routes: [Addresses.resourceLan4, Addresses.resourceLan6],
+      });
+      expect(pings(t, Addresses.resource4)).toContain("3 received");
+      expect(pings(t, Addresses.resource6)).toContain("3 received");
+      expect(await fetchFrom(t, `http://${Addresses.resource4}:8080/hello.txt`)).toBe(body);
+      const handshake = run([
+        "ip",
+        "netns",
+        "exec",
+        t.client.name,
+        "wg",
+        "show",
+        wg,
+        "latest-handshakes",
+      ]);
+      expect(Number(handshake.trim().split(/\s+/)[1])).toBeGreaterThan(0);
+    },
+    TIMEOUT_MS,
+  );
+});
