@@ -15,7 +15,7 @@ export interface TunnelProcessOptions {
   readonly logger: Logger;
   /** Builds the sans-IO core once the AEAD backend is chosen; `now` is performance.now(). */
   readonly makeCore: (aead: AeadBackend, now: number) => TunnelCore;
-  /** Pool slots; default 4096. */
+  /** Pool slots; default 2048 (2.9 MB), twice what the two channels can hold. */
   readonly slots?: number;
 }
 
@@ -42,9 +42,9 @@ export async function startTunnelProcess(options: TunnelProcessOptions): Promise
   }
   const core = options.makeCore(backend, performance.now());
   const device = TunDevice.open(options.tun);
-  const pool = BufferPool.create({ slotCount: options.slots ?? 4096 });
-  const fromTun = PacketChannel.create(1024);
-  const toTun = PacketChannel.create(1024);
+  const pool = BufferPool.create({ slotCount: options.slots ?? 2048 });
+  const fromTun = PacketChannel.create(512);
+  const toTun = PacketChannel.create(512);
   let io: TunPacketIo | undefined;
   try {
     io = await TunPacketIo.start(device, { pool, fromTun, toTun });

@@ -2,6 +2,7 @@ import { formatTable, writeBenchResults } from "@fz/bench";
 import { Addresses, createTopology } from "@fz/netns";
 import type { TunnelImpl } from "./impl.ts";
 import { iperf, peakRssKb, pingAverage } from "./measure.ts";
+import { oursImpl } from "./ours-impl.ts";
 import { wireguardGoImpl } from "./wireguard-go-impl.ts";
 
 /**
@@ -11,7 +12,7 @@ import { wireguardGoImpl } from "./wireguard-go-impl.ts";
  */
 const SECONDS = Number(process.env.E2E_SECONDS ?? 10);
 const PINGS = Number(process.env.E2E_PINGS ?? 50);
-const IMPLS: readonly TunnelImpl[] = [wireguardGoImpl];
+const IMPLS: readonly TunnelImpl[] = [oursImpl, wireguardGoImpl];
 
 interface Row {
   impl: string;

@@ -1,4 +1,4 @@
-import { x25519 } from "@noble/curves/ed25519.js";
+import type { x25519 as NobleX25519 } from "@noble/curves/ed25519.js";
 import type { RandomSource } from "./random.ts";
 
 /**
@@ -17,19 +17,30 @@ export interface DiffieHellman {
 
 export const X25519_KEY_BYTES = 32;
 
+let noble: typeof NobleX25519 | undefined;
+
+/**
+ * Loads @noble/curves on first use: its ed25519 module costs about 9 MB of resident memory,
+ * which a process that uses node:crypto's X25519 never needs to pay.
+ */
+function nobleCurve(): typeof NobleX25519 {
+  noble ??= (require("@noble/curves/ed25519.js") as { x25519: typeof NobleX25519 }).x25519;
+  return noble;
+}
+
 /** X25519 from @noble/curves: pure TypeScript, runs anywhere, about 10x slower than nodeX25519. */
 export const nobleX25519: DiffieHellman = {
   name: "noble",
   generatePrivateKey: (random) => generateClampedKey(random),
   publicKey(privateKey) {
     checkKeyLength("private key", privateKey);
-    return x25519.getPublicKey(privateKey);
+    return nobleCurve().getPublicKey(privateKey);
   },
   sharedSecret(privateKey, publicKey) {
     checkKeyLength("private key", privateKey);
     checkKeyLength("public key", publicKey);
     try {
-      return x25519.getSharedSecret(privateKey, publicKey);
+      return nobleCurve().getSharedSecret(privateKey, publicKey);
     } catch {
       // noble rejects exactly the low-order points, whose result would be all zeros.
       return undefined;
