@@ -1,6 +1,20 @@
 export { type Cidr, parseCidr } from "./cidr.ts";
 export { TunConfigError, TunOpenError, TunPermissionError, TunUnavailableError } from "./errors.ts";
+export { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "./ip-text.ts";
 export { type TunIoStats, TunPacketIo, type TunPacketIoOptions } from "./packet-io.ts";
+export {
+  readSlotAddress,
+  SLOT_DATA_MIN_OFFSET,
+  slotAddressEquals,
+  writeSlotAddress,
+} from "./slot-address.ts";
+export {
+  decodeSocketAddress,
+  encodeSocketAddress,
+  SOCKET_ADDRESS_BYTES,
+  type SocketAddress,
+  sameSocketAddress,
+} from "./socket-address.ts";
 export {
   DEFAULT_TUN_MTU,
   DEFAULT_TUN_NAME,
@@ -8,3 +22,19 @@ export {
   TunDevice,
   type TunOptions,
 } from "./tun-device.ts";
+export { UdpPacketIoError, UdpSocketError } from "./udp-errors.ts";
+export {
+  DEFAULT_UDP_BATCH_SIZE,
+  type UdpIoStats,
+  UdpPacketIo,
+  type UdpPacketIoOptions,
+} from "./udp-packet-io.ts";
+export {
+  DEFAULT_RECEIVE_BUFFER_BYTES,
+  DEFAULT_SEND_BUFFER_BYTES,
+  DUAL_STACK_ADDRESS,
+  type SocketBufferSizes,
+  setSocketBufferSizes,
+  UdpSocket,
+  type UdpSocketOptions,
+} from "./udp-socket.ts";

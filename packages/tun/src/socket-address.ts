@@ -1,0 +1,95 @@
+import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "./ip-text.ts";
+import { AF_INET, AF_INET6 } from "./linux/socket-calls.ts";
+
+/** A UDP peer: `198.18.0.1` port 51820, or `fd00:198:18::1` port 51820. */
+export interface SocketAddress {
+  readonly family: 4 | 6;
+  readonly address: string;
+  readonly port: number;
+}
+
+/**
+ * Bytes of a socket address record: the kernel's own `struct sockaddr_in` (16 bytes) or
+ * `struct sockaddr_in6` (28 bytes), padded to 32. The receiver has recvmmsg write the source
+ * straight into a slot's record, and the sender hands the record to sendmmsg as the
+ * destination, so an address crosses threads without being copied or converted.
+ *
+ * ```
+ * IPv4  0 family=2 (u16, little-endian)  2 port (big-endian)  4 address (4)  8 zero (8)
+ * IPv6  0 family=10 (u16, little-endian) 2 port (big-endian)  4 flow info (4)
+ *       8 address (16)  24 scope id (u32, little-endian)  28 unused (4)
+ * ```
+ *
+ * IPv4 peers always appear as `sockaddr_in`: the receiver rewrites the IPv4-mapped IPv6 form
+ * (`::ffff:198.18.0.1`) a dual-stack socket reports, and Linux accepts a `sockaddr_in`
+ * destination on a dual-stack socket.
+ */
+export const SOCKET_ADDRESS_BYTES = 32;
+
+const Offset = { Family: 0, Port: 2, Ipv4: 4, FlowInfo: 4, Ipv6: 8, ScopeId: 24 } as const;
+
+/**
+ * Encodes an address as a record (into `into` from `offset`, or a fresh 32-byte array), or
+ * returns undefined when the text is not an address of its family or the port is out of range.
+ */
+export function encodeSocketAddress(
+  address: SocketAddress,
+  into: Uint8Array = new Uint8Array(SOCKET_ADDRESS_BYTES),
+  offset = 0,
+): Uint8Array | undefined {
+  if (!Number.isInteger(address.port) || address.port < 0 || address.port > 0xffff) {
+    return undefined;
+  }
+  const bytes = address.family === 4 ? parseIpv4(address.address) : parseIpv6(address.address);
+  if (bytes === undefined) return undefined;
+  into.fill(0, offset, offset + SOCKET_ADDRESS_BYTES);
+  const view = new DataView(into.buffer, into.byteOffset + offset, SOCKET_ADDRESS_BYTES);
+  view.setUint16(Offset.Family, address.family === 4 ? AF_INET : AF_INET6, true);
+  view.setUint16(Offset.Port, address.port, false);
+  into.set(bytes, offset + (address.family === 4 ? Offset.Ipv4 : Offset.Ipv6));
+  return into;
+}
+
+/**
+ * Reads the record at `offset`; an IPv4-mapped IPv6 address reads as IPv4. Returns undefined
+ * for a record of no known family (a slot nobody addressed).
+ */
+export function decodeSocketAddress(bytes: Uint8Array, offset = 0): SocketAddress | undefined {
+  if (bytes.length < offset + SOCKET_ADDRESS_BYTES) return undefined;
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, SOCKET_ADDRESS_BYTES);
+  const family = view.getUint16(Offset.Family, true);
+  const port = view.getUint16(Offset.Port, false);
+  if (family === AF_INET) {
+    return { family: 4, address: formatIpv4(bytes, offset + Offset.Ipv4), port };
+  }
+  if (family !== AF_INET6) return undefined;
+  if (isIpv4Mapped(bytes, offset + Offset.Ipv6)) {
+    return { family: 4, address: formatIpv4(bytes, offset + Offset.Ipv6 + 12), port };
+  }
+  return { family: 6, address: formatIpv6(bytes, offset + Offset.Ipv6), port };
+}
+
+/**
+ * Tells whether two records name the same peer: family, port and address (for IPv6 also the
+ * scope id), ignoring the padding and flow info. Allocates nothing.
+ */
+export function sameSocketAddress(
+  a: Uint8Array,
+  aOffset: number,
+  b: Uint8Array,
+  bOffset: number,
+): boolean {
+  const family = (a[aOffset] ?? 0) | ((a[aOffset + 1] ?? 0) << 8);
+  const end = family === AF_INET ? Offset.Ipv4 + 4 : family === AF_INET6 ? 28 : 0;
+  if (end === 0) return false;
+  for (let i = 0; i < end; i++) {
+    if (family === AF_INET6 && i >= Offset.FlowInfo && i < Offset.Ipv6) continue;
+    if (a[aOffset + i] !== b[bOffset + i]) return false;
+  }
+  return true;
+}
+
+function isIpv4Mapped(bytes: Uint8Array, offset: number): boolean {
+  for (let i = 0; i < 10; i++) if (bytes[offset + i] !== 0) return false;
+  return bytes[offset + 10] === 0xff && bytes[offset + 11] === 0xff;
+}

@@ -1,0 +1,53 @@
+/**
+ * Network namespaces for the UDP tests: made with ip(8), entered by the test process itself
+ * with setns(2) just long enough to open sockets there (a socket stays in the namespace it was
+ * made in), so the test's assertions run in-process on real sockets.
+ */
+import { dlopen, FFIType, ptr } from "bun:ffi";
+
+const CLONE_NEWNET = 0x40000000;
+const O_RDONLY_CLOEXEC = 0o2000000;
+
+const { symbols: libc } = dlopen("libc.so.6", {
+  open: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+  close: { args: [FFIType.i32], returns: FFIType.i32 },
+  setns: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
+});
+
+export const isRoot = process.getuid?.() === 0;
+
+export function run(...command: string[]): { exitCode: number; output: string } {
+  const result = Bun.spawnSync(command, { stdout: "pipe", stderr: "pipe" });
+  return {
+    exitCode: result.exitCode,
+    output: result.stdout.toString() + result.stderr.toString(),
+  };
+}
+
+/** Runs `ip` with the arguments and throws with its output when it fails. */
+export function ip(...args: string[]): void {
+  const result = run("ip", ...args);
+  if (result.exitCode !== 0) throw new Error(`ip ${args.join(" ")}: ${result.output}`);
+}
+
+/** Calls `body` with this thread inside the named namespace, and comes back after. */
+export function insideNamespace<T>(name: string, body: () => T): T {
+  const home = openPath("/proc/thread-self/ns/net");
+  const target = openPath(`/run/netns/${name}`);
+  try {
+    if (libc.setns(target, CLONE_NEWNET) !== 0) throw new Error(`setns into ${name} failed`);
+    return body();
+  } finally {
+    // Going back to a namespace this thread was in does not fail; if it ever did, every later
+    // socket of the run would land in the wrong namespace, so stop rather than go on.
+    if (libc.setns(home, CLONE_NEWNET) !== 0) process.abort();
+    libc.close(target);
+    libc.close(home);
+  }
+}
+
+function openPath(path: string): number {
+  const fd = libc.open(ptr(Buffer.from(`${path}\0`)), O_RDONLY_CLOEXEC);
+  if (fd < 0) throw new Error(`cannot open ${path}`);
+  return fd;
+}
