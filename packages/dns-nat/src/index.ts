@@ -7,6 +7,31 @@ export {
   type PacketVerdict,
   PENDING_BUFFER_PACKETS,
 } from "./client-nat.ts";
+export { FRAGMENT_MEMORY_MS, MAX_REMEMBERED_DATAGRAMS } from "./fragment-memory.ts";
+export {
+  type DomainStatusReply,
+  GatewayDnsNat,
+  type GatewayDnsNatCounters,
+} from "./gateway-dns-nat.ts";
+export {
+  MAX_PENDING_LOOKUPS,
+  RESOLVE_TIMEOUT_MS,
+  type ResolveRequest,
+} from "./name-resolutions.ts";
+export {
+  ICMP_FLOW_IDLE_MS,
+  TCP_CLOSED_LINGER_MS,
+  TCP_FLOW_IDLE_MS,
+  type TranslatedPacket,
+  UDP_FLOW_IDLE_MS,
+  UNCONFIRMED_FLOW_MS,
+} from "./nat-flow.ts";
+export type {
+  InboundResult,
+  NatDropReason,
+  NatUnreachableReason,
+  OutboundResult,
+} from "./nat-results.ts";
 export {
   isPatternError,
   mostSpecificMatch,
@@ -28,6 +53,7 @@ export {
   ProxyIpAllocator,
   type ProxyIps,
 } from "./proxy-ips.ts";
+export type { ProxyMapping } from "./proxy-mappings.ts";
 export { parseReverseName, type ReverseAddress } from "./reverse-name.ts";
 export {
   MAX_UPSTREAMS,

@@ -1,0 +1,487 @@
+import {
+  buildDestinationUnreachable,
+  destinationPortOf,
+  Icmpv4Type,
+  Icmpv6Type,
+  type IpAddress,
+  type IpPacket,
+  IpProtocol,
+  isIcmpv4Error,
+  isIcmpv6Error,
+  isWireError,
+  parseIpPacket,
+  parseIpPacketPrefix,
+  rewriteDestinationAddress,
+  rewriteDestinationPort,
+  rewriteEmbeddedDestinationAddress,
+  rewriteEmbeddedDestinationPort,
+  rewriteEmbeddedSourceAddress,
+  rewriteEmbeddedSourcePort,
+  rewriteSourceAddress,
+  rewriteSourcePort,
+  sourcePortOf,
+  TcpFlag,
+} from "@fz/ip-packet";
+import { FlowProbe } from "./flow-index.ts";
+import { keyOf, keyV6 } from "./flow-key.ts";
+import { FlowTable } from "./flow-table.ts";
+import { FragmentMemory } from "./fragment-memory.ts";
+import type { NatFlow, TranslatedPacket } from "./nat-flow.ts";
+import {
+  dropped,
+  type InboundResult,
+  type NatUnreachableReason,
+  NO_FLOW,
+  type OutboundResult,
+  PASSTHROUGH,
+} from "./nat-results.ts";
+import { isProxyV4, PROXY_V6_BASE } from "./proxy-ips.ts";
+import type { ProxyMappings } from "./proxy-mappings.ts";
+
+/** Running totals of the packet path; the owner reads them. */
+export interface TranslationCounters {
+  translatedOutbound: number;
+  translatedInbound: number;
+  icmpErrorsTranslated: number;
+  noMapping: number;
+  noAddress: number;
+  portsExhausted: number;
+  unreachableReplies: number;
+  dropped: number;
+  noFlow: number;
+  flowsCreated: number;
+  flowsReset: number;
+}
+
+/**
+ * The per-packet half of the gateway's DNS-resource NAT: rewrites packets in place between a
+ * client's proxy IPs and the real addresses, with incremental checksums (@fz/ip-packet).
+ *
+ * - TCP and UDP flows key on both ports; ICMP echo on the identifier, which plays the source
+ *   port's part. Only the source port (identifier) is ever changed, and only to keep flows apart.
+ * - Protocols without ports (GRE, ESP, SCTP, UDP-Lite, DCCP, ...) get the address translated only,
+ *   one flow per (client, protocol, proxy IP); two proxy IPs of a client that resolve to the same
+ *   real IP cannot both carry such a protocol (the second is answered unreachable).
+ * - Fragments: the first fragment carries the ports and is translated like a whole packet; the
+ *   flow it took is remembered by (protocol, addresses, fragment id) for FRAGMENT_MEMORY_MS, and
+ *   later fragments follow it, address only. An outbound later fragment that arrives before its
+ *   first goes to the proxy IP's current real address; an inbound one is left alone.
+ * - ICMP errors are translated back in both directions when they quote a packet of a known flow,
+ *   and never create one. Other ICMP messages to a proxy IP (timestamp, NDP, ...) are dropped.
+ */
+export class DnsNatTranslator {
+  readonly flows = new FlowTable();
+  readonly #outboundFragments = new FragmentMemory();
+  readonly #inboundFragments = new FragmentMemory();
+  readonly #mappings: ReadonlyMap<string, ProxyMappings>;
+  readonly #counters: TranslationCounters;
+
+  constructor(mappings: ReadonlyMap<string, ProxyMappings>, counters: TranslationCounters) {
+    this.#mappings = mappings;
+    this.#counters = counters;
+  }
+
+  /** A decrypted packet from `client`; see GatewayDnsNat.translateOutbound. */
+  outbound(client: string, bytes: Uint8Array, now: number, out?: Uint8Array): OutboundResult {
+    const packet = parseIpPacket(bytes);
+    if (isWireError(packet)) return this.#drop("malformed");
+    const v4 = packet.version === 4;
+    const data = packet.bytes;
+    if (v4 ? !isProxyV4(packet.dst) : !isProxyV6At(data, IPV6_DST)) return PASSTHROUGH;
+    const kind = classify(packet, false);
+    let clientPort = 0;
+    let remotePort = 0;
+    switch (kind) {
+      case Kind.Malformed:
+        return this.#drop("malformed");
+      case Kind.UnsupportedIcmp:
+        return this.#drop("unsupported-icmp");
+      case Kind.LaterFragment:
+        return this.#outboundFragment(client, packet, now, out);
+      case Kind.IcmpError:
+        return this.#outboundIcmpError(client, packet);
+      case Kind.Ports:
+        clientPort = fields.source;
+        remotePort = fields.destination;
+        break;
+      case Kind.Echo:
+        clientPort = fields.echoId;
+        break;
+      case Kind.Portless:
+        break;
+    }
+    const protocol = packet.protocol;
+    if (packet.version === 4) probe.setV4(protocol, packet.src, packet.dst, clientPort, remotePort);
+    else probe.setV6(protocol, data, IPV6_SRC, data, IPV6_DST, clientPort, remotePort);
+    let flow = this.flows.findInside(client, probe);
+    let created = false;
+    if (flow === undefined) {
+      const mappings = this.#mappings.get(client);
+      const mapping =
+        packet.version === 4 ? mappings?.getV4(packet.dst) : mappings?.getV6(data, IPV6_DST);
+      if (mapping === undefined) return this.#unreachable(packet, "no-mapping", out);
+      if (mapping.realIp === undefined) return this.#unreachable(packet, "no-address", out);
+      flow = this.flows.create(
+        {
+          client,
+          resource: mapping.resource,
+          domain: mapping.domain,
+          protocol,
+          clientAddress: packet.version === 4 ? packet.src : packet.src.slice(),
+          proxyIp: packet.version === 4 ? packet.dst : packet.dst.slice(),
+          realIp: mapping.realIp,
+          clientPort,
+          remotePort,
+          hasPorts: kind !== Kind.Portless,
+        },
+        now,
+      );
+      if (flow === undefined) return this.#unreachable(packet, "ports-exhausted", out);
+      created = true;
+    }
+    if (
+      rewriteDestinationAddress(packet, flow.realIp) !== undefined ||
+      (flow.natPort !== clientPort && rewriteSourcePort(packet, flow.natPort) !== undefined)
+    ) {
+      if (created) this.flows.remove(flow);
+      return this.#drop("rewrite-failed");
+    }
+    if (created) this.#counters.flowsCreated++;
+    flow.lastOutbound = now;
+    if (packet.isFirstFragment) {
+      const key = fragmentKey(packet, protocol, flow.clientAddress, flow.proxyIp);
+      this.#outboundFragments.remember(key, flow, now);
+    }
+    if (protocol === IpProtocol.Tcp) this.#observeTcp(flow, data[packet.headerLen + 13], true);
+    this.#counters.translatedOutbound++;
+    return flow.result;
+  }
+
+  /** A packet from the resource side; see GatewayDnsNat.translateInbound. */
+  inbound(bytes: Uint8Array, now: number): InboundResult {
+    const packet = parseIpPacket(bytes);
+    if (isWireError(packet)) return this.#drop("malformed");
+    const kind = classify(packet, false);
+    let remotePort = 0;
+    let natPort = 0;
+    switch (kind) {
+      case Kind.Malformed:
+        return this.#drop("malformed");
+      case Kind.UnsupportedIcmp:
+        return this.#noFlow();
+      case Kind.LaterFragment:
+        return this.#inboundFragment(packet, now);
+      case Kind.IcmpError:
+        return this.#inboundIcmpError(packet);
+      case Kind.Ports:
+        remotePort = fields.source;
+        natPort = fields.destination;
+        break;
+      case Kind.Echo:
+        natPort = fields.echoId;
+        break;
+      case Kind.Portless:
+        break;
+    }
+    const protocol = packet.protocol;
+    const data = packet.bytes;
+    if (packet.version === 4) probe.setV4(protocol, packet.src, packet.dst, remotePort, natPort);
+    else probe.setV6(protocol, data, IPV6_SRC, data, IPV6_DST, remotePort, natPort);
+    const flow = this.flows.findOutside(probe);
+    if (flow === undefined) return this.#noFlow();
+    if (
+      rewriteSourceAddress(packet, flow.proxyIp) !== undefined ||
+      (flow.natPort !== flow.clientPort &&
+        rewriteDestinationPort(packet, flow.clientPort) !== undefined)
+    ) {
+      return this.#drop("rewrite-failed");
+    }
+    flow.lastInbound = now;
+    if (packet.isFirstFragment) {
+      const key = fragmentKey(packet, protocol, flow.realIp, flow.clientAddress);
+      this.#inboundFragments.remember(key, flow, now);
+    }
+    if (protocol === IpProtocol.Tcp) this.#observeTcp(flow, data[packet.headerLen + 13], false);
+    this.#counters.translatedInbound++;
+    return flow.result;
+  }
+
+  /** Drops fragment memories that have run out; flows expire through `flows.expire`. */
+  expireFragments(now: number): void {
+    this.#outboundFragments.expire(now);
+    this.#inboundFragments.expire(now);
+  }
+
+  #outboundFragment(
+    client: string,
+    packet: IpPacket,
+    now: number,
+    out: Uint8Array | undefined,
+  ): OutboundResult {
+    const data = packet.bytes;
+    const key =
+      packet.version === 4
+        ? fragmentKey(packet, packet.protocol, packet.src, packet.dst)
+        : fragmentKeyV6(packet, data, IPV6_SRC, data, IPV6_DST);
+    const flow = this.#outboundFragments.flowOf(key, now);
+    let result: TranslatedPacket;
+    if (flow !== undefined && flow.client === client) {
+      flow.lastOutbound = now;
+      result = flow.result;
+    } else {
+      const mappings = this.#mappings.get(client);
+      const mapping =
+        packet.version === 4 ? mappings?.getV4(packet.dst) : mappings?.getV6(data, IPV6_DST);
+      if (mapping === undefined) return this.#unreachable(packet, "no-mapping", out);
+      const realIp = mapping.realIp;
+      if (realIp === undefined) return this.#unreachable(packet, "no-address", out);
+      const proxyIp = packet.version === 4 ? packet.dst : packet.dst.slice();
+      const { resource, domain } = mapping;
+      result = Object.freeze({ kind: "translated", client, resource, domain, proxyIp, realIp });
+    }
+    if (rewriteDestinationAddress(packet, result.realIp) !== undefined) {
+      return this.#drop("rewrite-failed");
+    }
+    this.#counters.translatedOutbound++;
+    return result;
+  }
+
+  #inboundFragment(packet: IpPacket, now: number): InboundResult {
+    const data = packet.bytes;
+    const key =
+      packet.version === 4
+        ? fragmentKey(packet, packet.protocol, packet.src, packet.dst)
+        : fragmentKeyV6(packet, data, IPV6_SRC, data, IPV6_DST);
+    const flow = this.#inboundFragments.flowOf(key, now);
+    if (flow === undefined) return this.#noFlow();
+    if (rewriteSourceAddress(packet, flow.proxyIp) !== undefined) {
+      return this.#drop("rewrite-failed");
+    }
+    flow.lastInbound = now;
+    this.#counters.translatedInbound++;
+    return flow.result;
+  }
+
+  /** The client reports an error about a packet it got through the NAT (src proxy IP, dst client). */
+  #outboundIcmpError(client: string, packet: IpPacket): OutboundResult {
+    const quoted = quotedPacket(packet);
+    if (quoted === undefined) return this.#drop("icmp-error-without-flow");
+    let clientPort = 0;
+    let remotePort = 0;
+    switch (classify(quoted, true)) {
+      case Kind.Ports:
+        remotePort = fields.source;
+        clientPort = fields.destination;
+        break;
+      case Kind.Echo:
+        clientPort = fields.echoId;
+        break;
+      case Kind.Portless:
+        break;
+      default:
+        return this.#drop("icmp-error-without-flow");
+    }
+    const q = quoted.bytes;
+    const protocol = quoted.protocol;
+    if (quoted.version === 4) probe.setV4(protocol, quoted.dst, quoted.src, clientPort, remotePort);
+    else probe.setV6(protocol, q, IPV6_DST, q, IPV6_SRC, clientPort, remotePort);
+    const flow = this.flows.findInside(client, probe);
+    if (flow === undefined) return this.#drop("icmp-error-without-flow");
+    if (
+      rewriteEmbeddedSourceAddress(packet, flow.realIp) !== undefined ||
+      (flow.natPort !== flow.clientPort &&
+        rewriteEmbeddedDestinationPort(packet, flow.natPort) !== undefined) ||
+      rewriteDestinationAddress(packet, flow.realIp) !== undefined
+    ) {
+      return this.#drop("rewrite-failed");
+    }
+    this.#counters.icmpErrorsTranslated++;
+    return flow.result;
+  }
+
+  /** The resource side reports an error about a translated packet (src client, dst real IP). */
+  #inboundIcmpError(packet: IpPacket): InboundResult {
+    const quoted = quotedPacket(packet);
+    if (quoted === undefined) return this.#noFlow();
+    let remotePort = 0;
+    let natPort = 0;
+    switch (classify(quoted, true)) {
+      case Kind.Ports:
+        natPort = fields.source;
+        remotePort = fields.destination;
+        break;
+      case Kind.Echo:
+        natPort = fields.echoId;
+        break;
+      case Kind.Portless:
+        break;
+      default:
+        return this.#noFlow();
+    }
+    const q = quoted.bytes;
+    const protocol = quoted.protocol;
+    if (quoted.version === 4) probe.setV4(protocol, quoted.dst, quoted.src, remotePort, natPort);
+    else probe.setV6(protocol, q, IPV6_DST, q, IPV6_SRC, remotePort, natPort);
+    const flow = this.flows.findOutside(probe);
+    if (flow === undefined) return this.#noFlow();
+    const fromRealIp = sameAddressAt(packet.bytes, IPV4_SRC, IPV6_SRC, flow.realIp);
+    if (
+      rewriteEmbeddedDestinationAddress(packet, flow.proxyIp) !== undefined ||
+      (flow.natPort !== flow.clientPort &&
+        rewriteEmbeddedSourcePort(packet, flow.clientPort) !== undefined) ||
+      (fromRealIp && rewriteSourceAddress(packet, flow.proxyIp) !== undefined)
+    ) {
+      return this.#drop("rewrite-failed");
+    }
+    this.#counters.icmpErrorsTranslated++;
+    return flow.result;
+  }
+
+  #observeTcp(flow: NatFlow, flags: number | undefined, outbound: boolean): void {
+    if (flags === undefined) return;
+    if ((flags & TcpFlag.Rst) !== 0) {
+      this.flows.remove(flow);
+      this.#counters.flowsReset++;
+      return;
+    }
+    if ((flags & TcpFlag.Fin) === 0) return;
+    if (outbound) flow.finOutbound = true;
+    else flow.finInbound = true;
+    this.flows.reschedule(flow);
+  }
+
+  #unreachable(
+    packet: IpPacket,
+    reason: NatUnreachableReason,
+    out: Uint8Array | undefined,
+  ): OutboundResult {
+    if (reason === "no-mapping") this.#counters.noMapping++;
+    else if (reason === "no-address") this.#counters.noAddress++;
+    else this.#counters.portsExhausted++;
+    // The source is copied: `out` may be the offending packet's own slot.
+    const source = packet.version === 4 ? packet.dst : packet.dst.slice();
+    const reply = buildDestinationUnreachable(packet, "unreachable", { source }, out);
+    if (isWireError(reply)) return { kind: "unreachable", reason, reply: undefined };
+    this.#counters.unreachableReplies++;
+    return { kind: "unreachable", reason, reply };
+  }
+
+  #drop(reason: Parameters<typeof dropped>[0]): ReturnType<typeof dropped> {
+    this.#counters.dropped++;
+    return dropped(reason);
+  }
+
+  #noFlow(): InboundResult {
+    this.#counters.noFlow++;
+    return NO_FLOW;
+  }
+}
+
+const IPV4_SRC = 12;
+const IPV6_SRC = 8;
+const IPV6_DST = 24;
+
+/** How a packet keys a flow. */
+const Kind = {
+  /** TCP or UDP: `fields.source` and `fields.destination`. */
+  Ports: 0,
+  /** ICMP or ICMPv6 echo: `fields.echoId`. */
+  Echo: 1,
+  /** Another protocol: the addresses alone. */
+  Portless: 2,
+  IcmpError: 3,
+  UnsupportedIcmp: 4,
+  /** A fragment past the first: no transport header. */
+  LaterFragment: 5,
+  /** Too short for the transport header a rewrite needs. */
+  Malformed: 6,
+} as const;
+type Kind = (typeof Kind)[keyof typeof Kind];
+
+/** The lookup key of the packet at hand, filled in place. */
+const probe = new FlowProbe();
+
+/** Filled by `classify`; read right after it. */
+const fields = { source: 0, destination: 0, echoId: 0 };
+
+/**
+ * Classifies a packet and reads its ports or echo identifier into `fields`. A quoted packet (the
+ * one an ICMP error carries) needs only the 4 or 8 bytes that hold them; a packet to rewrite
+ * needs the whole header its checksum lives in.
+ */
+function classify(packet: IpPacket, quoted: boolean): Kind {
+  if (!packet.hasTransportHeader) return Kind.LaterFragment;
+  const protocol = packet.protocol;
+  const start = packet.headerLen;
+  const available = packet.bytes.length - start;
+  if (protocol === IpProtocol.Tcp || protocol === IpProtocol.Udp) {
+    const needed = quoted ? 4 : protocol === IpProtocol.Tcp ? 20 : 8;
+    if (available < needed) return Kind.Malformed;
+    fields.source = sourcePortOf(packet) ?? 0;
+    fields.destination = destinationPortOf(packet) ?? 0;
+    return Kind.Ports;
+  }
+  const v4 = packet.version === 4;
+  if (protocol !== (v4 ? IpProtocol.Icmp : IpProtocol.Icmpv6)) return Kind.Portless;
+  if (available < 8) return Kind.Malformed;
+  const type = packet.bytes[start] ?? 0;
+  if (
+    v4
+      ? type === Icmpv4Type.EchoRequest || type === Icmpv4Type.EchoReply
+      : type === Icmpv6Type.EchoRequest || type === Icmpv6Type.EchoReply
+  ) {
+    fields.echoId = ((packet.bytes[start + 4] ?? 0) << 8) | (packet.bytes[start + 5] ?? 0);
+    return Kind.Echo;
+  }
+  if (v4 ? isIcmpv4Error(type) : isIcmpv6Error(type)) {
+    return quoted ? Kind.UnsupportedIcmp : Kind.IcmpError;
+  }
+  return Kind.UnsupportedIcmp;
+}
+
+/** The packet an ICMP error quotes, of the same family as the error; undefined if unreadable. */
+function quotedPacket(error: IpPacket): IpPacket | undefined {
+  const quoted = parseIpPacketPrefix(error.bytes.subarray(error.headerLen + 8));
+  if (isWireError(quoted) || quoted.version !== error.version) return undefined;
+  return quoted;
+}
+
+/** Names a fragmented IPv4 datagram (or an IPv6 one by stored addresses) for FragmentMemory. */
+function fragmentKey(packet: IpPacket, protocol: number, a: IpAddress, b: IpAddress): string {
+  if (packet.version === 4) return keyOf(protocol, a, b, 0, packet.ident);
+  const id = packet.fragmentId;
+  return keyOf(protocol, a, b, id >>> 16, id & 0xffff);
+}
+
+/** Names a fragmented IPv6 datagram by the addresses in its own header. */
+function fragmentKeyV6(
+  packet: IpPacket,
+  a: Uint8Array,
+  aAt: number,
+  b: Uint8Array,
+  bAt: number,
+): string {
+  const id = packet.version === 6 ? packet.fragmentId : 0;
+  return keyV6(packet.protocol, a, aAt, b, bAt, id >>> 16, id & 0xffff);
+}
+
+/** Whether the IPv6 address at `bytes[at..]` lies in fd00:2021:1111:8000::/107. */
+function isProxyV6At(bytes: Uint8Array, at: number): boolean {
+  for (let i = 0; i < 13; i++) if (bytes[at + i] !== PROXY_V6_BASE[i]) return false;
+  return ((bytes[at + 13] ?? 0) & 0xe0) === 0;
+}
+
+/** Whether the address at the family's offset equals `address`. */
+function sameAddressAt(bytes: Uint8Array, v4At: number, v6At: number, address: IpAddress): boolean {
+  if (typeof address === "number") {
+    const here =
+      (((bytes[v4At] ?? 0) << 24) |
+        ((bytes[v4At + 1] ?? 0) << 16) |
+        ((bytes[v4At + 2] ?? 0) << 8) |
+        (bytes[v4At + 3] ?? 0)) >>>
+      0;
+    return here === address;
+  }
+  for (let i = 0; i < 16; i++) if (bytes[v6At + i] !== address[i]) return false;
+  return true;
+}
