@@ -5,6 +5,7 @@ export {
   type DriverStats,
   type TunnelCore,
   TunnelDriver,
+  type TunSink,
 } from "./tunnel-driver.ts";
 export {
   type RunningTunnel,

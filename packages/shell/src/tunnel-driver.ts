@@ -4,6 +4,12 @@ import type { Transmit, TunnelEvent, TunnelOutput } from "@fz/tunnel";
 import type { Endpoint } from "@fz/wireguard";
 import type { UdpTransport } from "./udp-transport.ts";
 
+/** Where packets for the TUN device go; `TunWriter` from @fz/tun is one. */
+export interface TunSink {
+  /** Writes `length` bytes at `offset` of `slot` and gives the slot back, whatever happens. */
+  write(slot: number, offset: number, length: number): boolean;
+}
+
 /** What the client's and the gateway's sans-IO cores have in common. */
 export interface TunnelCore {
   handleTunPacket(packet: Uint8Array, out: Uint8Array, now: number): TunnelOutput;
@@ -21,8 +27,8 @@ export interface DriverOptions {
   readonly pool: BufferPool;
   /** Packets read from the TUN device (descriptor meta: the packet's offset in its slot). */
   readonly fromTun: PacketChannel;
-  /** Packets to write to the TUN device; the TUN writer gives their slots back. */
-  readonly toTun: PacketChannel;
+  /** Writes a packet in a slot to the TUN device and gives the slot back. */
+  readonly tun: TunSink;
   readonly logger: Logger;
   readonly now?: () => number;
 }
@@ -32,8 +38,8 @@ export interface DriverStats {
   readonly datagrams: number;
   /** Datagrams dropped because the pool had no free slot. */
   readonly noSlot: number;
-  /** Packets for the TUN device dropped because its channel was full. */
-  readonly tunFull: number;
+  /** Packets the TUN device refused. */
+  readonly tunErrors: number;
 }
 
 /** Room in front of a packet for WireGuard's 16-byte header, so encryption happens in place. */
@@ -42,14 +48,15 @@ const WIREGUARD_HEADER_BYTES = 16;
 /**
  * Drives a sans-IO core from the event-loop thread: TUN packets arrive as pool slots from the
  * TUN reader Worker, are sealed in place and sent in one sendmmsg per batch; datagrams are
- * opened into a slot that goes straight to the TUN writer Worker. One timer follows the core's
- * `pollTimeout()`. After every input the core's other outputs are drained.
+ * opened into a slot and written to the TUN device from this thread (a TUN write does not
+ * wait). One timer follows the core's `pollTimeout()`. After every input the core's other
+ * outputs are drained.
  */
 export class TunnelDriver {
   readonly #core: TunnelCore;
   readonly #pool: BufferPool;
   readonly #fromTun: PacketChannel;
-  readonly #toTun: PacketChannel;
+  readonly #tun: TunSink;
   readonly #logger: Logger;
   readonly #now: () => number;
   readonly #scratch = new Uint8Array(2048);
@@ -62,13 +69,13 @@ export class TunnelDriver {
   #tunPackets = 0;
   #datagrams = 0;
   #noSlot = 0;
-  #tunFull = 0;
+  #tunErrors = 0;
 
   constructor(options: DriverOptions) {
     this.#core = options.core;
     this.#pool = options.pool;
     this.#fromTun = options.fromTun;
-    this.#toTun = options.toTun;
+    this.#tun = options.tun;
     this.#logger = options.logger;
     this.#now = options.now ?? (() => performance.now());
   }
@@ -98,7 +105,7 @@ export class TunnelDriver {
       tunPackets: this.#tunPackets,
       datagrams: this.#datagrams,
       noSlot: this.#noSlot,
-      tunFull: this.#tunFull,
+      tunErrors: this.#tunErrors,
     };
   }
 
@@ -178,10 +185,7 @@ export class TunnelDriver {
   }
 
   #writeTun(slot: number, offset: number, length: number): void {
-    if (!this.#toTun.push(slot, length, offset)) {
-      this.#tunFull++;
-      this.#pool.giveBack(slot);
-    }
+    if (!this.#tun.write(slot, offset, length)) this.#tunErrors++;
   }
 
   #writeTunCopy(packet: Uint8Array): void {

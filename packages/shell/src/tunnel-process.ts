@@ -1,6 +1,6 @@
 import { BufferPool, PacketChannel } from "@fz/bufferpool";
 import type { Logger } from "@fz/log";
-import { TunDevice, type TunOptions, TunPacketIo } from "@fz/tun";
+import { TunDevice, type TunOptions, TunPacketIo, TunWriter } from "@fz/tun";
 import type { AeadSetting } from "@fz/tunnel";
 import type { AeadBackend } from "@fz/wireguard";
 import { selectAead } from "@fz/wireguard/native";
@@ -15,7 +15,7 @@ export interface TunnelProcessOptions {
   readonly logger: Logger;
   /** Builds the sans-IO core once the AEAD backend is chosen; `now` is performance.now(). */
   readonly makeCore: (aead: AeadBackend, now: number) => TunnelCore;
-  /** Pool slots; default 2048 (2.9 MB), twice what the two channels can hold. */
+  /** Pool slots; default 1024 (1.4 MB): twice what the TUN channel holds. */
   readonly slots?: number;
 }
 
@@ -42,13 +42,13 @@ export async function startTunnelProcess(options: TunnelProcessOptions): Promise
   }
   const core = options.makeCore(backend, performance.now());
   const device = TunDevice.open(options.tun);
-  const pool = BufferPool.create({ slotCount: options.slots ?? 2048 });
+  const pool = BufferPool.create({ slotCount: options.slots ?? 1024 });
   const fromTun = PacketChannel.create(512);
-  const toTun = PacketChannel.create(512);
   let io: TunPacketIo | undefined;
   try {
-    io = await TunPacketIo.start(device, { pool, fromTun, toTun });
-    const driver = new TunnelDriver({ core, pool, fromTun, toTun, logger: options.logger });
+    io = await TunPacketIo.start(device, { pool, fromTun });
+    const tun = new TunWriter(device, pool);
+    const driver = new TunnelDriver({ core, pool, fromTun, tun, logger: options.logger });
     const udp = await openBunUdp(options.listenPort, (datagram, from) =>
       driver.handleDatagram(datagram, from),
     );

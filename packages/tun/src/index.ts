@@ -22,6 +22,7 @@ export {
   TunDevice,
   type TunOptions,
 } from "./tun-device.ts";
+export { TunWriter } from "./tun-writer.ts";
 export { UdpPacketIoError, UdpSocketError } from "./udp-errors.ts";
 export {
   DEFAULT_UDP_BATCH_SIZE,

@@ -12,8 +12,9 @@ export interface TunPacketIoOptions {
   /**
    * What to write: descriptors whose `meta` is the packet's byte offset in its slot. The writer
    * gives each slot back to the pool after writing it. Closing this channel stops the writer.
+   * Leave it out to write from the calling thread with `TunWriter` instead (no writer Worker).
    */
-  readonly toTun: PacketChannel;
+  readonly toTun?: PacketChannel;
   /** Packets moved per channel operation. Default 64. */
   readonly batchSize?: number;
 }
@@ -40,7 +41,7 @@ export class TunPacketIo {
   readonly #stopped: readonly Promise<void>[];
   readonly #wakeRead: number;
   readonly #wakeWrite: number;
-  readonly #toTun: PacketChannel;
+  readonly #toTun: PacketChannel | undefined;
 
   static async start(device: TunDevice, options: TunPacketIoOptions): Promise<TunPacketIo> {
     if (options.pool.slotCapacity < device.mtu) {
@@ -60,19 +61,26 @@ export class TunPacketIo {
       counters: io.#counters.buffer as SharedArrayBuffer,
       batchSize: options.batchSize ?? 64,
     };
+    const toTun = options.toTun;
     await Promise.all([
       io.#launch(0, { ...common, role: "reader", channel: options.fromTun.buffer }),
-      io.#launch(1, { ...common, role: "writer", channel: options.toTun.buffer }),
+      ...(toTun === undefined
+        ? []
+        : [io.#launch(1, { ...common, role: "writer", channel: toTun.buffer })]),
     ]);
     return io;
   }
 
-  private constructor(wakeRead: number, wakeWrite: number, toTun: PacketChannel) {
+  private constructor(wakeRead: number, wakeWrite: number, toTun: PacketChannel | undefined) {
     this.#counters = new Float64Array(new SharedArrayBuffer(COUNTER_COUNT * 8));
     this.#wakeRead = wakeRead;
     this.#wakeWrite = wakeWrite;
     this.#toTun = toTun;
-    const workers = [0, 1].map(() => new Worker(new URL("./io-worker.ts", import.meta.url).href));
+    const count = toTun === undefined ? 1 : 2;
+    const workers = Array.from(
+      { length: count },
+      () => new Worker(new URL("./io-worker.ts", import.meta.url).href),
+    );
     this.#workers = workers;
     this.#stopped = workers.map(
       (worker) =>
@@ -97,10 +105,10 @@ export class TunPacketIo {
     };
   }
 
-  /** Stops both Workers (the writer after what `toTun` still holds) and waits for them. */
+  /** Stops the Workers (the writer after what `toTun` still holds) and waits for them. */
   async stop(): Promise<void> {
     libc.write(this.#wakeWrite, ptr(Uint8Array.of(1)), 1);
-    this.#toTun.close();
+    this.#toTun?.close();
     await Promise.all(this.#stopped);
     for (const worker of this.#workers) worker.terminate();
     libc.close(this.#wakeRead);
