@@ -4,6 +4,28 @@ import type { Transmit, TunnelEvent, TunnelOutput } from "@fz/tunnel";
 import type { Endpoint } from "@fz/wireguard";
 import type { UdpTransport } from "./udp-transport.ts";
 
+/** Where packets from the TUN device come from, in pool slots (meta: the packet's offset). */
+export interface TunSource {
+  /** Waits for packets and fills `batch`; 0 means the source is closed. */
+  read(batch: DescriptorBatch): Promise<number>;
+  close(): void;
+}
+
+/** A TUN source fed by a reader Worker through a channel (`TunPacketIo`). */
+export function channelSource(channel: PacketChannel): TunSource {
+  return {
+    async read(batch) {
+      while (channel.popBatch(batch) === 0) {
+        if ((await channel.waitAsync()) === "closed" && channel.popBatch(batch) === 0) return 0;
+      }
+      return batch.count;
+    },
+    close() {
+      channel.close();
+    },
+  };
+}
+
 /** Where packets for the TUN device go; `TunWriter` from @fz/tun is one. */
 export interface TunSink {
   /** Writes `length` bytes at `offset` of `slot` and gives the slot back, whatever happens. */
@@ -25,8 +47,8 @@ export interface TunnelCore {
 export interface DriverOptions {
   readonly core: TunnelCore;
   readonly pool: BufferPool;
-  /** Packets read from the TUN device (descriptor meta: the packet's offset in its slot). */
-  readonly fromTun: PacketChannel;
+  /** Packets read from the TUN device. */
+  readonly source: TunSource;
   /** Writes a packet in a slot to the TUN device and gives the slot back. */
   readonly tun: TunSink;
   readonly logger: Logger;
@@ -55,7 +77,7 @@ const WIREGUARD_HEADER_BYTES = 16;
 export class TunnelDriver {
   readonly #core: TunnelCore;
   readonly #pool: BufferPool;
-  readonly #fromTun: PacketChannel;
+  readonly #source: TunSource;
   readonly #tun: TunSink;
   readonly #logger: Logger;
   readonly #now: () => number;
@@ -74,7 +96,7 @@ export class TunnelDriver {
   constructor(options: DriverOptions) {
     this.#core = options.core;
     this.#pool = options.pool;
-    this.#fromTun = options.fromTun;
+    this.#source = options.source;
     this.#tun = options.tun;
     this.#logger = options.logger;
     this.#now = options.now ?? (() => performance.now());
@@ -91,7 +113,7 @@ export class TunnelDriver {
   async stop(): Promise<void> {
     this.#running = false;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#fromTun.close();
+    this.#source.close();
     await this.#tunLoop;
   }
 
@@ -136,10 +158,7 @@ export class TunnelDriver {
     const udp = this.#udp;
     if (udp === undefined) return;
     while (this.#running) {
-      if (this.#fromTun.popBatch(batch) === 0) {
-        if ((await this.#fromTun.waitAsync()) === "closed") return;
-        continue;
-      }
+      if ((await this.#source.read(batch)) === 0) return;
       const now = this.#now();
       for (let i = 0; i < batch.count; i++) {
         const slot = batch.slots[i] ?? 0;

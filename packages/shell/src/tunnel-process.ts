@@ -4,7 +4,7 @@ import { TunDevice, type TunOptions, TunPacketIo, TunWriter } from "@fz/tun";
 import type { AeadSetting } from "@fz/tunnel";
 import type { AeadBackend } from "@fz/wireguard";
 import { selectAead } from "@fz/wireguard/native";
-import { type TunnelCore, TunnelDriver } from "./tunnel-driver.ts";
+import { channelSource, type TunnelCore, TunnelDriver } from "./tunnel-driver.ts";
 import { openBunUdp } from "./udp-transport.ts";
 
 export interface TunnelProcessOptions {
@@ -47,8 +47,9 @@ export async function startTunnelProcess(options: TunnelProcessOptions): Promise
   let io: TunPacketIo | undefined;
   try {
     io = await TunPacketIo.start(device, { pool, fromTun });
+    const source = channelSource(fromTun);
     const tun = new TunWriter(device, pool);
-    const driver = new TunnelDriver({ core, pool, fromTun, tun, logger: options.logger });
+    const driver = new TunnelDriver({ core, pool, source, tun, logger: options.logger });
     const udp = await openBunUdp(options.listenPort, (datagram, from) =>
       driver.handleDatagram(datagram, from),
     );
