@@ -1,4 +1,5 @@
 export { ConfigFileError, EXIT_CONFIG, isConfigError, loadConfigFile } from "./config-file.ts";
+export { type AppOptions, type RunningApp, runApp } from "./run-app.ts";
 export { untilSignal } from "./signals.ts";
 export {
   type DriverOptions,
