@@ -1,11 +1,26 @@
 import {
+  ClientDnsResourceNat,
+  type DnsResource,
+  type NatKey,
+  type ProxyIps,
+  type Sentinel,
+  type StubResolverCounters,
+  type Upstream,
+} from "@fz/dns-nat";
+import {
+  buildAssignedIps,
   buildDestinationUnreachable,
+  decodeP2pEvent,
+  formatIpAddress,
+  type IpAddress,
   type IpPacket,
   isP2pControl,
   isWireError,
+  P2pControlPacket,
   parseIpPacket,
 } from "@fz/ip-packet";
-import { Device, type Endpoint, type Peer, type TunnResult } from "@fz/wireguard";
+import { Device, defaultRandom, type Endpoint, type Peer, type TunnResult } from "@fz/wireguard";
+import { ClientDns, type DnsQuery } from "./client-dns.ts";
 import type { CoreOptions } from "./core-options.ts";
 import type { TunnelEvent } from "./events.ts";
 import { type IpNetwork, sameAddress } from "./ip-network.ts";
@@ -43,6 +58,10 @@ export interface ClientStateConfig {
   readonly tunnelIpv6: Uint8Array;
   readonly gateways: readonly ClientGateway[];
   readonly resources: readonly CidrResource[];
+  /** Names answered with proxy IPs and reached through a gateway's DNS-resource NAT. */
+  readonly dnsResources?: readonly DnsResource[];
+  /** DNS servers for every other name, in order: upstream `i` sits behind sentinel `i`. */
+  readonly upstreamDns?: readonly Upstream[];
 }
 
 export interface ClientStats {
@@ -55,10 +74,18 @@ export interface ClientStats {
     readonly txBytes: number;
     readonly rxBytes: number;
   }[];
+  readonly dns: StubResolverCounters;
+  /** Packets to proxy IPs dropped because a NAT's set-up buffer was full. */
+  readonly dnsNatDropped: number;
 }
 
 /** Packets a gateway's peer keeps while its handshake runs (Firezone: 128 per connecting peer). */
 export const MAX_STAGED_PACKETS_PER_GATEWAY = 128;
+
+/** A transport message's header and tag plus the most padding: what sealing adds to a packet. */
+const SEAL_OVERHEAD = 64;
+/** `encapsulate` may write a handshake initiation (148 bytes) instead. */
+const MIN_SEAL_BUFFER = 256;
 
 interface GatewayPeer {
   readonly config: ClientGateway;
@@ -81,6 +108,9 @@ export class ClientState {
   readonly #byPeer = new Map<Peer, GatewayPeer>();
   readonly #routes = new RoutingTable<{ resource: CidrResource; gateway: GatewayPeer }>();
   readonly #packets: Uint8Array[] = [];
+  readonly #transmits: Transmit[] = [];
+  readonly #dns: ClientDns;
+  readonly #nat = new ClientDnsResourceNat<Uint8Array>();
   readonly #events: TunnelEvent[] = [];
   readonly #drops = emptyDropCounts();
   readonly #wireguardErrors: Record<string, number> = {};
@@ -88,6 +118,12 @@ export class ClientState {
 
   constructor(config: ClientStateConfig, options: CoreOptions, now: number) {
     this.#config = config;
+    this.#dns = new ClientDns(
+      config.dnsResources ?? [],
+      config.upstreamDns ?? [],
+      options.random ?? defaultRandom,
+      (packet) => this.#packets.push(packet),
+    );
     this.#device = new Device({
       privateKey: config.privateKey,
       timeOriginMs: options.timeOriginMs,
@@ -127,7 +163,12 @@ export class ClientState {
     if (isWireError(parsed)) return this.#drop("malformed-packet");
     const ours = parsed.version === 4 ? this.#config.tunnelIpv4 : this.#config.tunnelIpv6;
     if (!sameAddress(parsed.src, ours)) return this.#drop("wrong-source");
-    const route = this.#routes.lookup(parsed.dst);
+    // The proxy and sentinel ranges are the client's own: no CIDR resource can claim them.
+    const proxyIps = this.#dns.proxyIpsOf(parsed.dst);
+    if (proxyIps !== undefined) return this.#toProxyIp(packet, parsed, proxyIps, out, now);
+    const sentinel = this.#dns.sentinelOf(parsed);
+    if (sentinel !== undefined && this.#toSentinel(parsed, sentinel, now)) return NONE;
+    const route = sentinel === undefined ? this.#routes.lookup(parsed.dst) : undefined;
     if (route === undefined) {
       this.#answerUnreachable(parsed);
       return this.#drop("no-route");
@@ -136,13 +177,31 @@ export class ClientState {
     return this.#toNetwork(gateway.peer.encapsulate(packet, out, now), gateway.config.endpoint);
   }
 
+  /** A message from an upstream DNS server, arrived on the shell's socket from `upstream`. */
+  handleDnsResponse(upstream: Upstream, response: Uint8Array, now: number): void {
+    this.#dns.handleUpstreamResponse(upstream, response, now);
+  }
+
+  /** The next query for an upstream DNS server: the shell sends it from its own UDP socket. */
+  pollDnsQuery(): DnsQuery | undefined {
+    return this.#dns.pollQuery();
+  }
+
+  /**
+   * The sentinel addresses the operating system should use as its DNS servers: one per
+   * upstream of each family (one even with no upstream, so DNS resources still resolve).
+   */
+  dnsServers(): { readonly ipv4: readonly number[]; readonly ipv6: readonly Uint8Array[] } {
+    return this.#dns.servers();
+  }
+
   /** A datagram from the UDP socket; `out` receives the decrypted packet. */
   handleDatagram(from: Endpoint, datagram: Uint8Array, out: Uint8Array, now: number): TunnelOutput {
     const result = this.#device.decapsulate(from, datagram, out, now);
     switch (result.type) {
       case "write-to-tunnel-v4":
       case "write-to-tunnel-v6":
-        return this.#fromGateway(result.packet, result.peer);
+        return this.#fromGateway(result.packet, result.peer, now);
       case "write-to-network":
         this.#watch(result.peer, now);
         return { kind: "transmit", to: from, datagram: result.packet };
@@ -157,16 +216,26 @@ export class ClientState {
 
   handleTimeout(now: number): void {
     this.#device.handleTimeout(now);
+    this.#dns.handleTimeout(now);
     for (const gateway of this.#gateways.values()) gateway.watch.check(now, this.#emit);
   }
 
   /** The earliest `now` at which `handleTimeout` has work. */
   pollTimeout(): number | undefined {
-    return this.#device.pollTimeout();
+    const device = this.#device.pollTimeout();
+    const dns = this.#dns.pollTimeout();
+    if (device === undefined) return dns;
+    return dns === undefined ? device : Math.min(device, dns);
   }
 
   /** The next datagram waiting to go out (handshakes, keepalives, staged packets), written into `out`. */
   pollTransmit(out: Uint8Array, now: number): Transmit | undefined {
+    const queued = this.#transmits.shift();
+    if (queued !== undefined) {
+      if (out.length < queued.datagram.length) return queued;
+      out.set(queued.datagram);
+      return { to: queued.to, datagram: out.subarray(0, queued.datagram.length) };
+    }
     for (let result = this.#device.pollTransmit(out, now); result !== undefined; ) {
       if (result.type === "write-to-network") {
         const gateway = result.peer === undefined ? undefined : this.#byPeer.get(result.peer);
@@ -182,7 +251,7 @@ export class ClientState {
     return undefined;
   }
 
-  /** The next packet the core made for the TUN device (ICMP errors), in a buffer of its own. */
+  /** The next packet the core made for the TUN device (DNS answers, ICMP errors), in a buffer of its own. */
   pollPacket(): Uint8Array | undefined {
     return this.#packets.shift();
   }
@@ -205,18 +274,133 @@ export class ClientState {
           rxBytes: stats.rxBytes,
         };
       }),
+      dns: this.#dns.counters,
+      dnsNatDropped: this.#nat.dropped,
     };
   }
 
-  #fromGateway(packet: Uint8Array, peer: Peer): TunnelOutput {
+  #fromGateway(packet: Uint8Array, peer: Peer, now: number): TunnelOutput {
     const gateway = this.#byPeer.get(peer);
     const parsed = parseIpPacket(packet);
     if (gateway === undefined || isWireError(parsed)) return this.#drop("malformed-packet");
-    if (isP2pControl(parsed)) return this.#drop("control");
-    if (this.#routes.lookup(parsed.src)?.gateway !== gateway) return this.#drop("wrong-source");
+    if (isP2pControl(parsed)) return this.#handleControl(parsed, gateway, now);
+    if (this.#gatewayOf(parsed.src) !== gateway) return this.#drop("wrong-source");
     const ours = parsed.version === 4 ? this.#config.tunnelIpv4 : this.#config.tunnelIpv6;
     if (!sameAddress(parsed.dst, ours)) return this.#drop("wrong-destination");
     return { kind: "tun", packet };
+  }
+
+  /** The gateway a packet from `source` may come from: a CIDR resource's or a DNS resource's. */
+  #gatewayOf(source: IpAddress): GatewayPeer | undefined {
+    const route = this.#routes.lookup(source);
+    if (route !== undefined) return route.gateway;
+    const proxyIps = this.#dns.proxyIpsOf(source);
+    const resource = proxyIps === undefined ? undefined : this.#dns.resourceOf(proxyIps);
+    return resource === undefined ? undefined : this.#gateways.get(resource.gateway);
+  }
+
+  /** A query to a sentinel; false when it is not DNS over UDP, which the caller refuses. */
+  #toSentinel(packet: IpPacket, sentinel: Sentinel, now: number): boolean {
+    const result = this.#dns.handlePacket(packet, sentinel, now);
+    if (result.kind === "not-dns") return false;
+    const query = result.resourceQuery;
+    if (query !== undefined) {
+      const key = { gateway: query.gateway, domain: query.name, resource: query.resource };
+      this.#nat.handleQuery(key, query.proxyIps, now);
+      this.#drainNat(now);
+    }
+    return true;
+  }
+
+  #toProxyIp(
+    bytes: Uint8Array,
+    packet: IpPacket,
+    proxyIps: ProxyIps,
+    out: Uint8Array,
+    now: number,
+  ): TunnelOutput {
+    const resource = this.#dns.resourceOf(proxyIps);
+    const gateway = resource === undefined ? undefined : this.#gateways.get(resource.gateway);
+    if (resource === undefined || gateway === undefined) {
+      this.#answerUnreachable(packet);
+      return this.#drop("no-route");
+    }
+    const key: NatKey = {
+      gateway: gateway.config.id,
+      domain: proxyIps.name,
+      resource: resource.id,
+    };
+    // Only a NAT being set up keeps the packet; on a live one it goes out now, so no copy.
+    const state = this.#nat.state(key);
+    const live = state === "confirmed" || state === "recreating";
+    const verdict = this.#nat.handlePacket(key, proxyIps, live ? bytes : packet.bytes.slice(), now);
+    let output = NONE;
+    if (verdict === "send") {
+      output = this.#toNetwork(gateway.peer.encapsulate(bytes, out, now), gateway.config.endpoint);
+    } else if (verdict === "unreachable") {
+      this.#answerUnreachable(packet);
+    }
+    this.#drainNat(now);
+    return output;
+  }
+
+  /** A p2p control packet from a gateway: the answer to AssignedIps, or its Goodbye. */
+  #handleControl(packet: IpPacket, gateway: GatewayPeer, now: number): TunnelOutput {
+    const control = P2pControlPacket.checked(packet);
+    const event = isWireError(control) ? control : decodeP2pEvent(control);
+    if (isWireError(event)) return this.#drop("control");
+    switch (event.type) {
+      case "DomainStatus":
+        this.#nat.handleDomainStatus(
+          { gateway: gateway.config.id, domain: event.domain, resource: event.resource },
+          event.status === "Active",
+          now,
+        );
+        this.#drainNat(now);
+        return NONE;
+      case "Goodbye":
+        this.#nat.forgetGateway(gateway.config.id);
+        return NONE;
+      case "AssignedIps":
+      case "Unknown":
+        return this.#drop("control");
+    }
+  }
+
+  /** Sends what the DNS-resource NAT asked for: AssignedIps, released packets, ICMP errors. */
+  #drainNat(now: number): void {
+    for (
+      let request = this.#nat.pollAssignedIps();
+      request;
+      request = this.#nat.pollAssignedIps()
+    ) {
+      const packet = buildAssignedIps({
+        resource: request.key.resource,
+        domain: request.key.domain,
+        proxyIps: [...request.proxyIps.ipv4, ...request.proxyIps.ipv6].map(formatIpAddress),
+      });
+      if (!isWireError(packet)) this.#sealQueued(request.key.gateway, packet, now);
+    }
+    for (let flushed = this.#nat.pollFlushed(); flushed; flushed = this.#nat.pollFlushed()) {
+      this.#sealQueued(flushed.key.gateway, flushed.packet, now);
+    }
+    for (let packet = this.#nat.pollUnreachable(); packet; packet = this.#nat.pollUnreachable()) {
+      const parsed = parseIpPacket(packet);
+      if (!isWireError(parsed)) this.#answerUnreachable(parsed);
+    }
+  }
+
+  /** Seals a packet for a gateway into a buffer of its own, for `pollTransmit`. */
+  #sealQueued(gatewayId: string, packet: Uint8Array, now: number): void {
+    const gateway = this.#gateways.get(gatewayId);
+    if (gateway === undefined) return;
+    const out = new Uint8Array(Math.max(packet.length + SEAL_OVERHEAD, MIN_SEAL_BUFFER));
+    const result = this.#toNetwork(
+      gateway.peer.encapsulate(packet, out, now),
+      gateway.config.endpoint,
+    );
+    if (result.kind === "transmit")
+      this.#transmits.push({ to: result.to, datagram: result.datagram });
   }
 
   #toNetwork(result: TunnResult, to: Endpoint): TunnelOutput {

@@ -1,14 +1,25 @@
 import {
+  GatewayDnsNat,
+  type GatewayDnsNatCounters,
+  type NamePattern,
+  type NatDropReason,
+  type ResolveRequest,
+} from "@fz/dns-nat";
+import {
   buildDestinationUnreachable,
+  buildDomainStatus,
+  decodeP2pEvent,
   type IpAddress,
   type IpPacket,
   isP2pControl,
   isWireError,
+  P2pControlPacket,
   parseIpPacket,
 } from "@fz/ip-packet";
 import { Device, type Endpoint, type Peer } from "@fz/wireguard";
 import type { CoreOptions } from "./core-options.ts";
 import type { TunnelEvent } from "./events.ts";
+import { type GatewayDnsResource, isProxyIp } from "./gateway-dns-resource.ts";
 import { type IpNetwork, networkContains, sameAddress } from "./ip-network.ts";
 import {
   type DropCounts,
@@ -39,7 +50,10 @@ export interface ClientAuthorization {
 
 export interface GatewayStateConfig {
   readonly privateKey: Uint8Array;
+  /** CIDR resources. */
   readonly resources: readonly GatewayResource[];
+  /** DNS resources; clients name them in `resources` like CIDR ones. */
+  readonly dnsResources?: readonly GatewayDnsResource[];
   readonly clients: readonly ClientAuthorization[];
 }
 
@@ -48,6 +62,10 @@ export interface GatewayStats {
   readonly wireguardErrors: Readonly<Record<string, number>>;
   /** Packets refused by policy and answered with ICMP "administratively prohibited". */
   readonly prohibited: number;
+  /** The DNS-resource NAT's running totals (set-ups, lookups, translations, flows). */
+  readonly dnsNat: GatewayDnsNatCounters;
+  /** DNS-resource NAT flows open now. */
+  readonly dnsNatFlows: number;
   readonly clients: readonly {
     readonly id: string;
     readonly endpoint: Endpoint | undefined;
@@ -62,6 +80,8 @@ interface Client {
   readonly peer: Peer;
   readonly watch: PeerWatch;
   readonly allowed: readonly IpNetwork[];
+  /** The DNS resources it may use, by id. */
+  readonly dnsResources: ReadonlyMap<string, NamePattern>;
   /** Where its last authenticated datagram came from; replies go there (roaming). */
   endpoint: Endpoint | undefined;
   /** `now` when its session state was last looked at for events. */
@@ -75,12 +95,19 @@ interface Client {
  * is answered with ICMP destination unreachable, administratively prohibited (v4 code 13,
  * v6 code 1). Packets from the resources go back to the client whose tunnel address they are
  * for, from the endpoint it last used.
+ *
+ * DNS resources: a client's AssignedIps (p2p control) for a name it may use starts lookups,
+ * which the shell runs (`pollResolve`, `handleResolved`); the client is answered DomainStatus.
+ * Packets to proxy IPs are translated by the DNS NAT to the name's real addresses and back,
+ * or answered ICMP unreachable from the proxy IP; the CIDR policy does not apply to them.
  */
 export class GatewayState {
   readonly #device: Device;
   readonly #clients: Client[] = [];
   readonly #byPeer = new Map<Peer, Client>();
   readonly #byIpv4 = new Map<number, Client>();
+  readonly #byId = new Map<string, Client>();
+  readonly #dnsNat = new GatewayDnsNat();
   readonly #transmits: Transmit[] = [];
   readonly #events: TunnelEvent[] = [];
   readonly #drops = emptyDropCounts();
@@ -98,6 +125,9 @@ export class GatewayState {
       ...(options.mtu === undefined ? {} : { mtu: options.mtu }),
     });
     const resources = new Map(config.resources.map((resource) => [resource.id, resource]));
+    const dnsResources = new Map(
+      (config.dnsResources ?? []).map((resource) => [resource.id, resource.pattern]),
+    );
     for (const authorization of config.clients) {
       const peer = this.#device.addPeer(
         {
@@ -117,12 +147,19 @@ export class GatewayState {
         peer,
         watch: new PeerWatch(authorization.id, peer),
         allowed,
+        dnsResources: new Map(
+          authorization.resources.flatMap((id): [string, NamePattern][] => {
+            const pattern = dnsResources.get(id);
+            return pattern === undefined ? [] : [[id, pattern]];
+          }),
+        ),
         endpoint: undefined,
         watchedAt: Number.NEGATIVE_INFINITY,
       };
       this.#clients.push(client);
       this.#byPeer.set(peer, client);
       this.#byIpv4.set(authorization.tunnelIpv4, client);
+      this.#byId.set(authorization.id, client);
     }
   }
 
@@ -159,27 +196,51 @@ export class GatewayState {
    * pass it at `out[16]`.
    */
   handleTunPacket(packet: Uint8Array, out: Uint8Array, now: number): TunnelOutput {
+    // Without flows the NAT has nothing to match: CIDR traffic skips its parse.
+    if (this.#dnsNat.flowCount > 0) {
+      const nat = this.#dnsNat.translateInbound(packet, now);
+      if (nat.kind === "translated") {
+        const client = this.#byId.get(nat.client);
+        if (client === undefined) return this.#drop("unknown-client");
+        return this.#seal(client, packet, out, now);
+      }
+      if (nat.kind === "dropped") return this.#drop(natDropReason(nat.reason));
+    }
     const parsed = parseIpPacket(packet);
     if (isWireError(parsed)) return this.#drop("malformed-packet");
     const client = this.#clientFor(parsed.dst);
     if (client === undefined) return this.#drop("unknown-client");
     if (!allows(client, parsed.src)) return this.#drop("not-allowed");
-    const to = client.endpoint;
-    if (to === undefined) return this.#drop("unknown-client");
-    const result = client.peer.encapsulate(packet, out, now);
-    if (result.type === "write-to-network")
-      return { kind: "transmit", to, datagram: result.packet };
-    if (result.type === "error") this.#countWireguardError(result.error);
-    return NONE;
+    return this.#seal(client, packet, out, now);
+  }
+
+  /** The next name lookup for the shell to run with the gateway's resolver. */
+  pollResolve(): ResolveRequest | undefined {
+    return this.#dnsNat.pollResolve();
+  }
+
+  /**
+   * The answer to a `pollResolve` lookup: the name's addresses of the asked family (none is an
+   * empty list), or "failed" (NXDOMAIN, SERVFAIL, no answer).
+   */
+  handleResolved(id: number, addresses: readonly IpAddress[] | "failed", now: number): void {
+    this.#dnsNat.handleResolved(id, addresses, now);
+    this.#sendDomainStatuses(now);
   }
 
   handleTimeout(now: number): void {
     this.#device.handleTimeout(now);
+    this.#dnsNat.handleTimeout(now);
+    this.#sendDomainStatuses(now);
     for (const client of this.#clients) client.watch.check(now, this.#emit);
   }
 
   pollTimeout(): number | undefined {
-    return this.#device.pollTimeout();
+    const device = this.#device.pollTimeout();
+    const nat = this.#dnsNat.pollTimeout();
+    if (device === undefined) return nat;
+    if (nat === undefined) return device;
+    return Math.min(device, nat);
   }
 
   /** The next datagram waiting to go out, written into `out` (or a buffer of its own). */
@@ -209,6 +270,8 @@ export class GatewayState {
       drops: { ...this.#drops },
       wireguardErrors: { ...this.#wireguardErrors },
       prohibited: this.#prohibited,
+      dnsNat: this.#dnsNat.counters(),
+      dnsNatFlows: this.#dnsNat.flowCount,
       clients: this.#clients.map((client) => {
         const stats = client.peer.stats();
         return {
@@ -225,9 +288,10 @@ export class GatewayState {
   #fromClient(client: Client, packet: Uint8Array, now: number): TunnelOutput {
     const parsed = parseIpPacket(packet);
     if (isWireError(parsed)) return this.#drop("malformed-packet");
-    if (isP2pControl(parsed)) return this.#drop("control");
+    if (isP2pControl(parsed)) return this.#control(client, parsed, now);
     const own = parsed.version === 4 ? client.config.tunnelIpv4 : client.config.tunnelIpv6;
     if (!sameAddress(parsed.src, own)) return this.#drop("wrong-source");
+    if (isProxyIp(parsed.dst)) return this.#toProxyIp(client, packet, now);
     if (!allows(client, parsed.dst)) {
       this.#prohibit(client, parsed, now);
       return this.#drop("not-allowed");
@@ -235,15 +299,76 @@ export class GatewayState {
     return { kind: "tun", packet };
   }
 
+  /** A p2p control packet from a client: AssignedIps sets up the NAT, Goodbye forgets it. */
+  #control(client: Client, parsed: IpPacket, now: number): TunnelOutput {
+    const control = P2pControlPacket.checked(parsed);
+    if (isWireError(control)) return this.#drop("control");
+    const event = decodeP2pEvent(control);
+    if (isWireError(event)) return this.#drop("control");
+    switch (event.type) {
+      case "AssignedIps": {
+        const allowed = client.dnsResources.get(event.resource)?.matches(event.domain) === true;
+        this.#dnsNat.handleAssignedIps(client.config.id, event, allowed, now);
+        this.#sendDomainStatuses(now);
+        return NONE;
+      }
+      case "Goodbye":
+        this.#dnsNat.forgetClient(client.config.id);
+        return NONE;
+      default:
+        return this.#drop("control");
+    }
+  }
+
+  #toProxyIp(client: Client, packet: Uint8Array, now: number): TunnelOutput {
+    const result = this.#dnsNat.translateOutbound(client.config.id, packet, now);
+    switch (result.kind) {
+      case "translated":
+        return { kind: "tun", packet };
+      case "unreachable":
+        if (result.reply !== undefined) this.#sendTo(client, result.reply, now);
+        return this.#drop("no-route");
+      case "dropped":
+        return this.#drop(natDropReason(result.reason));
+      case "passthrough":
+        return this.#drop("no-route");
+    }
+  }
+
+  #sendDomainStatuses(now: number): void {
+    for (let reply = this.#dnsNat.pollDomainStatus(); reply !== undefined; ) {
+      const client = this.#byId.get(reply.client);
+      const packet = buildDomainStatus(reply);
+      if (client !== undefined && !isWireError(packet)) this.#sendTo(client, packet, now);
+      reply = this.#dnsNat.pollDomainStatus();
+    }
+  }
+
   #prohibit(client: Client, offending: IpPacket, now: number): void {
     const error = buildDestinationUnreachable(offending, "prohibited");
     if (isWireError(error) || client.endpoint === undefined) return;
     this.#prohibited++;
-    const out = new Uint8Array(error.length + 64);
-    const result = client.peer.encapsulate(error, out, now);
-    if (result.type === "write-to-network") {
-      this.#transmits.push({ to: client.endpoint, datagram: result.packet });
-    }
+    this.#sendTo(client, error, now);
+  }
+
+  /** Seals a packet of the gateway's own into a fresh buffer and queues it for `pollTransmit`. */
+  #sendTo(client: Client, packet: Uint8Array, now: number): void {
+    const to = client.endpoint;
+    if (to === undefined) return;
+    const out = new Uint8Array(Math.max(MIN_SEAL_BUFFER, packet.length + 64));
+    const result = client.peer.encapsulate(packet, out, now);
+    if (result.type === "write-to-network") this.#transmits.push({ to, datagram: result.packet });
+    else if (result.type === "error") this.#countWireguardError(result.error);
+  }
+
+  #seal(client: Client, packet: Uint8Array, out: Uint8Array, now: number): TunnelOutput {
+    const to = client.endpoint;
+    if (to === undefined) return this.#drop("unknown-client");
+    const result = client.peer.encapsulate(packet, out, now);
+    if (result.type === "write-to-network")
+      return { kind: "transmit", to, datagram: result.packet };
+    if (result.type === "error") this.#countWireguardError(result.error);
+    return NONE;
   }
 
   #clientFor(address: IpAddress): Client | undefined {
@@ -266,6 +391,14 @@ export class GatewayState {
   #countWireguardError(error: string): void {
     this.#wireguardErrors[error] = (this.#wireguardErrors[error] ?? 0) + 1;
   }
+}
+
+/** `Peer.encapsulate` needs room for a handshake initiation (148 bytes) when it sends one instead. */
+const MIN_SEAL_BUFFER = 148;
+
+/** How the NAT's reasons for dropping a packet show in `stats().drops`. */
+function natDropReason(reason: NatDropReason): DropReason {
+  return reason === "malformed" || reason === "rewrite-failed" ? "malformed-packet" : "no-route";
 }
 
 function allows(client: Client, address: IpAddress): boolean {

@@ -1,3 +1,5 @@
+export type { DnsResource, GatewayDnsNatCounters, ResolveRequest, Upstream } from "@fz/dns-nat";
+export type { DnsQuery } from "./client-dns.ts";
 export {
   type CidrResource,
   type ClientGateway,
@@ -21,7 +23,15 @@ export {
 } from "./config/ranges.ts";
 export { AEAD_SETTINGS, type AeadSetting, type ShellSettings } from "./config/shell-settings.ts";
 export type { CoreOptions } from "./core-options.ts";
+export {
+  DNS_PROXY_V4_RANGE,
+  DNS_PROXY_V6_RANGE,
+  DNS_ROUTES,
+  DNS_SENTINEL_V4_RANGE,
+  DNS_SENTINEL_V6_RANGE,
+} from "./dns-ranges.ts";
 export type { TunnelEvent } from "./events.ts";
+export type { GatewayDnsResource } from "./gateway-dns-resource.ts";
 export {
   type ClientAuthorization,
   type GatewayResource,

@@ -1,5 +1,7 @@
+import type { DnsResource, Upstream } from "@fz/dns-nat";
 import type { CidrResource, ClientGateway, ClientStateConfig } from "../client-state.ts";
 import { InvalidConfigError } from "./config-error.ts";
+import { readBoolean, readNamePattern, readUpstreams } from "./dns-fields.ts";
 import { FieldReader } from "./fields.ts";
 import {
   TUNNEL_V4_RANGE,
@@ -9,11 +11,18 @@ import {
 } from "./ranges.ts";
 import { readShellSettings, type ShellSettings } from "./shell-settings.ts";
 
-export interface ClientConfig extends ClientStateConfig, ShellSettings {}
+export interface ClientConfig extends ClientStateConfig, ShellSettings {
+  readonly dnsResources: readonly DnsResource[];
+  /** `upstream_dns`; empty unless configured (the shell then fills it from resolv.conf). */
+  readonly upstreamDns: readonly Upstream[];
+  /** `set_system_resolver` (default true): whether the shell points the system at the sentinels. */
+  readonly setSystemResolver: boolean;
+}
 
 /**
  * Validates a parsed client configuration (TOML: top-level keys, `[[gateways]]` and
- * `[[resources]]`), throwing `InvalidConfigError` that lists every problem with its fix.
+ * `[[resources]]` of type `cidr` or `dns`), throwing `InvalidConfigError` that lists every
+ * problem with its fix.
  */
 export function parseClientConfig(raw: unknown, source?: string): ClientConfig {
   const read = new FieldReader();
@@ -39,6 +48,14 @@ export function parseClientConfig(raw: unknown, source?: string): ClientConfig {
     TUNNEL_V6_RANGE_TEXT,
   );
   const shell = readShellSettings(read, top);
+  const upstreamDns = readUpstreams(read, top, "upstream_dns");
+  const setSystemResolver = readBoolean(
+    read,
+    top,
+    "set_system_resolver",
+    "set_system_resolver",
+    true,
+  );
 
   const gateways: ClientGateway[] = [];
   const gatewayIds: string[] = [];
@@ -80,18 +97,21 @@ export function parseClientConfig(raw: unknown, source?: string): ClientConfig {
   });
 
   const resources: CidrResource[] = [];
+  const dnsResources: DnsResource[] = [];
   read.tables(top.resources, "resources", true).forEach((table, i) => {
     const field = (key: string) => `resources[${i}].${key}`;
     const id = read.string(table, "id", field("id"), "office-lan");
     const type = read.string(table, "type", field("type"), "cidr");
-    if (type !== undefined && type !== "cidr") {
+    if (type !== undefined && type !== "cidr" && type !== "dns") {
       read.problem(
         field("type"),
         `'${type}' is not a resource type this client knows`,
-        'use type = "cidr"',
+        'use type = "cidr" or type = "dns"',
       );
     }
-    const network = read.network(table, "address", field("address"));
+    const pattern =
+      type === "dns" ? readNamePattern(read, table, "address", field("address")) : undefined;
+    const network = type === "dns" ? undefined : read.network(table, "address", field("address"));
     const gateway = read.string(table, "gateway", field("gateway"), gatewayIds[0] ?? "office");
     if (gateway !== undefined && !gatewayIds.includes(gateway)) {
       read.problem(
@@ -100,9 +120,9 @@ export function parseClientConfig(raw: unknown, source?: string): ClientConfig {
         `use one of: ${gatewayIds.join(", ") || "(define a [[gateways]] section)"}`,
       );
     }
-    if (id === undefined || network === undefined || gateway === undefined || type !== "cidr")
-      return;
-    resources.push({ id, network, gateway });
+    if (id === undefined || gateway === undefined) return;
+    if (type === "cidr" && network !== undefined) resources.push({ id, network, gateway });
+    if (type === "dns" && pattern !== undefined) dnsResources.push({ id, pattern, gateway });
   });
 
   if (
@@ -113,5 +133,15 @@ export function parseClientConfig(raw: unknown, source?: string): ClientConfig {
   ) {
     throw new InvalidConfigError(read.problems, source);
   }
-  return { privateKey, tunnelIpv4, tunnelIpv6, gateways, resources, ...shell };
+  return {
+    privateKey,
+    tunnelIpv4,
+    tunnelIpv6,
+    gateways,
+    resources,
+    dnsResources,
+    upstreamDns,
+    setSystemResolver,
+    ...shell,
+  };
 }

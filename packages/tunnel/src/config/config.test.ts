@@ -55,7 +55,7 @@ describe("client configuration", () => {
         tunnel_ipv4: "10.0.0.2",
         aead: "fast",
         gateways: [{ id: "office", public_key: KEY_B, endpoint: "gateway.example:51820" }],
-        resources: [{ id: "lan", type: "dns", address: "198.19.0.1/24", gateway: "home" }],
+        resources: [{ id: "lan", type: "internet", address: "198.19.0.1/24", gateway: "home" }],
       }),
     );
     expect(problems).toEqual([
@@ -65,7 +65,7 @@ describe("client configuration", () => {
       expect.stringContaining(
         "gateways[0].endpoint: 'gateway.example:51820' is not an IP address and port",
       ),
-      expect.stringContaining("resources[0].type: 'dns' is not a resource type"),
+      'resources[0].type: \'internet\' is not a resource type this client knows; use type = "cidr" or type = "dns"',
       "resources[0].address: '198.19.0.1/24' has host bits set; write the network address, e.g. 198.19.0.0/24",
       "resources[0].gateway: no gateway has the id 'home'; use one of: office",
     ]);

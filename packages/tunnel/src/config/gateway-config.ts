@@ -1,6 +1,11 @@
+import type { Endpoint } from "@fz/wireguard";
+import { DNS_PROXY_V4_RANGE, DNS_PROXY_V6_RANGE } from "../dns-ranges.ts";
+import type { GatewayDnsResource } from "../gateway-dns-resource.ts";
 import type { ClientAuthorization, GatewayResource, GatewayStateConfig } from "../gateway-state.ts";
-import { networksOverlap, sameAddress } from "../ip-network.ts";
+import { formatIpNetwork, networksOverlap, sameAddress } from "../ip-network.ts";
 import { InvalidConfigError } from "./config-error.ts";
+import { readNamePattern } from "./dns-fields.ts";
+import { readDnsResolver } from "./dns-resolver.ts";
 import { FieldReader } from "./fields.ts";
 import {
   TUNNEL_V4_RANGE,
@@ -22,6 +27,10 @@ export interface GatewayConfig extends GatewayStateConfig, ShellSettings {
   /** The gateway's own tunnel addresses, on its TUN device. */
   readonly tunnelIpv4: number;
   readonly tunnelIpv6: Uint8Array;
+  /** `[[resources]]` with `type = "dns"`; the CIDR ones are in `resources`. */
+  readonly dnsResources: readonly GatewayDnsResource[];
+  /** Where the shell resolves DNS resources' names; the system's resolver when unset. */
+  readonly dnsResolver: Endpoint | undefined;
 }
 
 /**
@@ -49,23 +58,32 @@ export function parseGatewayConfig(raw: unknown, source?: string): GatewayConfig
       ? Uint8Array.of(0xfd, 0, 0x20, 0x21, 0x11, 0x11, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)
       : read.ipv6In(top, "tunnel_ipv6", "tunnel_ipv6", TUNNEL_V6_RANGE, TUNNEL_V6_RANGE_TEXT);
   const shell = readShellSettings(read, top);
+  const dnsResolver = readDnsResolver(read, top);
 
   const resources: GatewayResource[] = [];
+  const dnsResources: GatewayDnsResource[] = [];
+  const resourceIds: string[] = [];
   read.tables(top.resources, "resources", true).forEach((table, i) => {
     const field = (key: string) => `resources[${i}].${key}`;
     const id = read.string(table, "id", field("id"), "office-lan");
     const type = read.string(table, "type", field("type"), "cidr");
-    if (type !== undefined && type !== "cidr") {
+    if (type !== undefined && type !== "cidr" && type !== "dns") {
       read.problem(
         field("type"),
         `'${type}' is not a resource type this gateway knows`,
-        'use type = "cidr"',
+        'use type = "cidr" or type = "dns"',
       );
     }
-    const network = read.network(table, "address", field("address"));
-    if (id !== undefined && resources.some((resource) => resource.id === id)) {
+    if (id !== undefined && resourceIds.includes(id)) {
       read.problem(field("id"), `'${id}' is used twice`, "give each resource its own id");
     }
+    if (id !== undefined) resourceIds.push(id);
+    if (type === "dns") {
+      const pattern = readNamePattern(read, table, "address", field("address"));
+      if (id !== undefined && pattern !== undefined) dnsResources.push({ id, pattern });
+      return;
+    }
+    const network = read.network(table, "address", field("address"));
     if (
       network !== undefined &&
       (networksOverlap(network, TUNNEL_V4_RANGE) || networksOverlap(network, TUNNEL_V6_RANGE))
@@ -74,6 +92,15 @@ export function parseGatewayConfig(raw: unknown, source?: string): GatewayConfig
         field("address"),
         "overlaps the tunnel address ranges",
         `pick a range outside ${TUNNEL_V4_RANGE_TEXT} and ${TUNNEL_V6_RANGE_TEXT}`,
+      );
+    } else if (
+      network !== undefined &&
+      (networksOverlap(network, DNS_PROXY_V4_RANGE) || networksOverlap(network, DNS_PROXY_V6_RANGE))
+    ) {
+      read.problem(
+        field("address"),
+        "overlaps the DNS resources' proxy address ranges",
+        `pick a range outside ${formatIpNetwork(DNS_PROXY_V4_RANGE)} and ${formatIpNetwork(DNS_PROXY_V6_RANGE)}`,
       );
     }
     if (id === undefined || network === undefined || type !== "cidr") return;
@@ -108,7 +135,7 @@ export function parseGatewayConfig(raw: unknown, source?: string): GatewayConfig
       table,
       "resources",
       field("resources"),
-      resources[0]?.id ?? "office-lan",
+      resourceIds[0] ?? "office-lan",
     );
     const presharedKey = read.key(
       table,
@@ -118,11 +145,11 @@ export function parseGatewayConfig(raw: unknown, source?: string): GatewayConfig
       true,
     );
     for (const resource of granted) {
-      if (!resources.some((known) => known.id === resource)) {
+      if (!resourceIds.includes(resource)) {
         read.problem(
           field("resources"),
           `no resource has the id '${resource}'`,
-          `use ids from [[resources]]: ${resources.map((r) => r.id).join(", ")}`,
+          `use ids from [[resources]]: ${resourceIds.join(", ")}`,
         );
       }
     }
@@ -183,7 +210,9 @@ export function parseGatewayConfig(raw: unknown, source?: string): GatewayConfig
     tunnelIpv4,
     tunnelIpv6,
     resources,
+    dnsResources,
     clients,
+    dnsResolver,
     ...shell,
   };
 }
