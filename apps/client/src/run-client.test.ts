@@ -34,3 +34,18 @@ test("the example client.toml is a valid configuration", async () => {
   );
   expect(config.gateways.map((gateway) => gateway.id)).toEqual(["office"]);
 });
+
+test("the example dns/client.toml is valid and points the system resolver at the sentinels", async () => {
+  const { loadConfigFile } = await import("@fz/shell");
+  const { parseClientConfig } = await import("@fz/tunnel");
+  const config = await loadConfigFile(
+    join(import.meta.dir, "../../../examples/dns/client.toml"),
+    parseClientConfig,
+  );
+  expect(config.dnsResources.map((r) => [r.id, r.pattern.text, r.gateway])).toEqual([
+    ["app", "app.internal", "office"],
+    ["internal", "*.internal", "office"],
+  ]);
+  expect(config.setSystemResolver).toBe(true);
+  expect(config.upstreamDns).toEqual([]);
+});

@@ -1,20 +1,30 @@
 import { formatIpAddress } from "@fz/ip-packet";
 import { runApp, startTunnelProcess } from "@fz/shell";
-import { ClientState, formatIpNetwork, parseClientConfig } from "@fz/tunnel";
+import { ClientState, DNS_ROUTES, formatIpNetwork, parseClientConfig } from "@fz/tunnel";
+import {
+  pointSystemResolverAt,
+  readNameservers,
+  SYSTEM_RESOLV_CONF,
+  type SystemResolverOverride,
+} from "./system-resolver.ts";
 
 export interface RunOptions {
   readonly configPath: string;
   readonly stderr: (text: string) => void;
   /** Resolves when the client should stop; default: the first SIGINT or SIGTERM. */
   readonly until?: Promise<unknown>;
+  /** The system's resolver file, read for upstreams and rewritten; default /etc/resolv.conf. */
+  readonly resolvConfPath?: string;
 }
 
 /**
  * `firezone client --config FILE`: brings up the TUN device with the client's tunnel addresses
- * and a route per resource, and carries those packets to the gateways until told to stop.
- * Returns the exit status.
+ * and a route per resource and for DNS (sentinels and proxy IPs), points the system's resolver
+ * at the sentinels when `set_system_resolver` is on, and carries those packets to the gateways
+ * until told to stop; then puts the resolver file back. Returns the exit status.
  */
 export function runClient(options: RunOptions): Promise<number> {
+  const resolvConf = options.resolvConfPath ?? SYSTEM_RESOLV_CONF;
   return runApp({
     role: "client",
     configPath: options.configPath,
@@ -22,6 +32,9 @@ export function runClient(options: RunOptions): Promise<number> {
     until: options.until,
     parse: parseClientConfig,
     async start(config, logger) {
+      const fromResolvConf = config.upstreamDns.length === 0;
+      const upstreamDns = fromResolvConf ? readNameservers(resolvConf) : config.upstreamDns;
+      let core: ClientState | undefined;
       const tunnel = await startTunnelProcess({
         tun: {
           name: config.tunName,
@@ -29,14 +42,39 @@ export function runClient(options: RunOptions): Promise<number> {
             `${formatIpAddress(config.tunnelIpv4)}/32`,
             `${formatIpAddress(config.tunnelIpv6)}/128`,
           ],
-          routes: config.resources.map((resource) => formatIpNetwork(resource.network)),
+          routes: [
+            ...config.resources.map((resource) => formatIpNetwork(resource.network)),
+            ...DNS_ROUTES.map(formatIpNetwork),
+          ],
         },
         listenPort: 0,
         aead: config.aead,
         logger,
-        makeCore: (aead, now) =>
-          new ClientState(config, { timeOriginMs: performance.timeOrigin, aead }, now),
+        makeCore: (aead, now) => {
+          core = new ClientState(
+            { ...config, upstreamDns },
+            { timeOriginMs: performance.timeOrigin, aead },
+            now,
+          );
+          return core;
+        },
       });
+      let override: SystemResolverOverride | undefined;
+      try {
+        if (config.setSystemResolver && core !== undefined) {
+          const servers = core.dnsServers();
+          override = pointSystemResolverAt(resolvConf, [...servers.ipv4, ...servers.ipv6]);
+          logger.info("system resolver pointed at the sentinels", {
+            path: resolvConf,
+            nameservers: override.servers,
+          });
+        }
+      } catch (error) {
+        override?.restore();
+        await tunnel.stop();
+        throw error;
+      }
+      const pointed = override;
       return {
         details: {
           tun: tunnel.device.name,
@@ -44,9 +82,22 @@ export function runClient(options: RunOptions): Promise<number> {
           aead: tunnel.aead,
           gateways: config.gateways.map((g) => `${g.id} ${g.endpoint.address}:${g.endpoint.port}`),
           resources: config.resources.map((r) => `${r.id} ${formatIpNetwork(r.network)}`),
+          dns_resources: config.dnsResources.map((r) => `${r.id} ${r.pattern.text} ${r.gateway}`),
+          upstream_dns: upstreamDns.map((u) => `${u.address}:${u.port}`),
+          upstream_dns_from: fromResolvConf ? resolvConf : "config",
+          system_resolver: pointed === undefined ? "unchanged" : resolvConf,
         },
         stats: () => ({ io: tunnel.driver.stats(), tunnel: tunnel.driver.coreStats() }),
-        stop: () => tunnel.stop(),
+        async stop() {
+          try {
+            await tunnel.stop();
+          } finally {
+            if (pointed !== undefined) {
+              pointed.restore();
+              logger.info("system resolver restored", { path: resolvConf });
+            }
+          }
+        },
       };
     },
   });

@@ -8,6 +8,7 @@ import {
   TUNNEL_V6_RANGE_TEXT,
 } from "@fz/tunnel";
 import { enableForwarding } from "./forwarding.ts";
+import { nodeNameResolver, serverText } from "./name-resolver.ts";
 
 export interface RunOptions {
   readonly configPath: string;
@@ -41,6 +42,7 @@ export function runGateway(options: RunOptions): Promise<number> {
         listenPort: config.listenPort,
         aead: config.aead,
         logger,
+        resolve: nodeNameResolver(config.dnsResolver),
         makeCore: (aead, now) =>
           new GatewayState(config, { timeOriginMs: performance.timeOrigin, aead }, now),
       });
@@ -62,6 +64,9 @@ export function runGateway(options: RunOptions): Promise<number> {
           udp_port: tunnel.udpPort,
           aead: tunnel.aead,
           resources: config.resources.map((r) => `${r.id} ${formatIpNetwork(r.network)}`),
+          dns_resources: config.dnsResources.map((r) => `${r.id} ${r.pattern.text}`),
+          dns_resolver:
+            config.dnsResolver === undefined ? "system" : serverText(config.dnsResolver),
           clients: config.clients.map((c) => `${c.id} ${formatIpAddress(c.tunnelIpv4)}`),
         },
         stats: () => ({ io: tunnel.driver.stats(), tunnel: tunnel.driver.coreStats() }),

@@ -4,6 +4,8 @@ export { untilSignal } from "./signals.ts";
 export {
   type DriverOptions,
   type DriverStats,
+  type NameResolver,
+  type ResolvedAddresses,
   type TunnelCore,
   TunnelDriver,
   type TunSink,

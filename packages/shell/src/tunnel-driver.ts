@@ -1,6 +1,13 @@
 import { type BufferPool, DescriptorBatch, type PacketChannel } from "@fz/bufferpool";
 import type { Logger } from "@fz/log";
-import type { Transmit, TunnelEvent, TunnelOutput } from "@fz/tunnel";
+import type {
+  DnsQuery,
+  ResolveRequest,
+  Transmit,
+  TunnelEvent,
+  TunnelOutput,
+  Upstream,
+} from "@fz/tunnel";
 import type { Endpoint } from "@fz/wireguard";
 import type { UdpTransport } from "./udp-transport.ts";
 
@@ -42,7 +49,19 @@ export interface TunnelCore {
   pollEvent(): TunnelEvent | undefined;
   pollPacket?(): Uint8Array | undefined;
   stats(): object;
+  /** The client's DNS forwards: queries for its upstream servers, sent outside the tunnel. */
+  pollDnsQuery?(): DnsQuery | undefined;
+  handleDnsResponse?(upstream: Upstream, response: Uint8Array, now: number): void;
+  /** The gateway's name lookups for DNS resources, run with its resolver. */
+  pollResolve?(): ResolveRequest | undefined;
+  handleResolved?(id: number, addresses: ResolvedAddresses, now: number): void;
 }
+
+/** A lookup's answer: IPv4 addresses as u32, IPv6 as 16 bytes; "failed" for errors. */
+export type ResolvedAddresses = readonly (number | Uint8Array)[] | "failed";
+
+/** Looks a name up (A for family 4, AAAA for 6); never rejects. */
+export type NameResolver = (name: string, family: 4 | 6) => Promise<ResolvedAddresses>;
 
 export interface DriverOptions {
   readonly core: TunnelCore;
@@ -52,6 +71,8 @@ export interface DriverOptions {
   /** Writes a packet in a slot to the TUN device and gives the slot back. */
   readonly tun: TunSink;
   readonly logger: Logger;
+  /** Runs the core's `pollResolve` lookups (the gateway). */
+  readonly resolve?: NameResolver | undefined;
   readonly now?: () => number;
 }
 
@@ -62,6 +83,12 @@ export interface DriverStats {
   readonly noSlot: number;
   /** Packets the TUN device refused. */
   readonly tunErrors: number;
+  /** DNS queries sent to upstream servers and responses received from them. */
+  readonly dnsQueries: number;
+  readonly dnsResponses: number;
+  /** Name lookups started for the core, and those that failed. */
+  readonly lookups: number;
+  readonly lookupFailures: number;
 }
 
 /** Room in front of a packet for WireGuard's 16-byte header, so encryption happens in place. */
@@ -83,7 +110,9 @@ export class TunnelDriver {
   readonly #now: () => number;
   readonly #scratch = new Uint8Array(2048);
   readonly #batch = new DescriptorBatch(64);
+  readonly #resolve: NameResolver | undefined;
   #udp: UdpTransport | undefined;
+  #dnsUdp: UdpTransport | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
   #running = false;
@@ -92,6 +121,10 @@ export class TunnelDriver {
   #datagrams = 0;
   #noSlot = 0;
   #tunErrors = 0;
+  #dnsQueries = 0;
+  #dnsResponses = 0;
+  #lookups = 0;
+  #lookupFailures = 0;
 
   constructor(options: DriverOptions) {
     this.#core = options.core;
@@ -99,12 +132,22 @@ export class TunnelDriver {
     this.#source = options.source;
     this.#tun = options.tun;
     this.#logger = options.logger;
+    this.#resolve = options.resolve;
     this.#now = options.now ?? (() => performance.now());
   }
 
-  /** Starts reading TUN packets; `udp` must deliver its datagrams to `handleDatagram`. */
-  start(udp: UdpTransport): void {
+  /** Whether the core forwards DNS queries, so `start` needs a socket for them. */
+  get forwardsDns(): boolean {
+    return this.#core.pollDnsQuery !== undefined;
+  }
+
+  /**
+   * Starts reading TUN packets; `udp` must deliver its datagrams to `handleDatagram`, and
+   * `dnsUdp` (for a core that forwards DNS) its datagrams to `handleDnsResponse`.
+   */
+  start(udp: UdpTransport, dnsUdp?: UdpTransport): void {
     this.#udp = udp;
+    this.#dnsUdp = dnsUdp;
     this.#running = true;
     this.#tunLoop = this.#readTun();
     this.#afterInput();
@@ -128,7 +171,19 @@ export class TunnelDriver {
       datagrams: this.#datagrams,
       noSlot: this.#noSlot,
       tunErrors: this.#tunErrors,
+      dnsQueries: this.#dnsQueries,
+      dnsResponses: this.#dnsResponses,
+      lookups: this.#lookups,
+      lookupFailures: this.#lookupFailures,
     };
+  }
+
+  /** A response from an upstream DNS server, on the DNS socket; `from` as `unmapV4` spells it. */
+  handleDnsResponse(response: Uint8Array, from: Endpoint): void {
+    if (!this.#running || this.#core.handleDnsResponse === undefined) return;
+    this.#dnsResponses++;
+    this.#core.handleDnsResponse(from, response, this.#now());
+    this.#afterInput();
   }
 
   /** A datagram from the UDP socket. */
@@ -180,6 +235,7 @@ export class TunnelDriver {
   }
 
   #afterInput(): void {
+    this.#drainDns();
     const now = this.#now();
     for (
       let out = this.#core.pollTransmit(this.#scratch, now);
@@ -195,6 +251,35 @@ export class TunnelDriver {
       this.#logger.info(eventMessage(event), { ...event });
     }
     this.#armTimer();
+  }
+
+  #drainDns(): void {
+    const dnsUdp = this.#dnsUdp;
+    if (dnsUdp !== undefined) {
+      for (let query = this.#core.pollDnsQuery?.(); query; query = this.#core.pollDnsQuery?.()) {
+        this.#dnsQueries++;
+        dnsUdp.queue(query.query, query.upstream);
+      }
+      dnsUdp.flush();
+    }
+    for (let request = this.#core.pollResolve?.(); request; request = this.#core.pollResolve?.()) {
+      this.#lookup(request);
+    }
+  }
+
+  #lookup(request: ResolveRequest): void {
+    this.#lookups++;
+    const resolve = this.#resolve;
+    const lookup: Promise<ResolvedAddresses> =
+      resolve === undefined ? Promise.resolve("failed") : resolve(request.name, request.family);
+    void lookup
+      .catch((): ResolvedAddresses => "failed")
+      .then((addresses) => {
+        if (!this.#running) return;
+        if (addresses === "failed") this.#lookupFailures++;
+        this.#core.handleResolved?.(request.id, addresses, this.#now());
+        this.#afterInput();
+      });
   }
 
   /** Sends at once: the bytes may live in a buffer the next call reuses. */

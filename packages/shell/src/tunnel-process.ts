@@ -4,8 +4,13 @@ import { TunDevice, type TunOptions, TunPacketIo, TunWriter } from "@fz/tun";
 import type { AeadSetting } from "@fz/tunnel";
 import type { AeadBackend } from "@fz/wireguard";
 import { selectAead } from "@fz/wireguard/native";
-import { channelSource, type TunnelCore, TunnelDriver } from "./tunnel-driver.ts";
-import { openBunUdp } from "./udp-transport.ts";
+import {
+  channelSource,
+  type NameResolver,
+  type TunnelCore,
+  TunnelDriver,
+} from "./tunnel-driver.ts";
+import { openBunUdp, type UdpTransport } from "./udp-transport.ts";
 
 export interface TunnelProcessOptions {
   readonly tun: TunOptions;
@@ -15,6 +20,8 @@ export interface TunnelProcessOptions {
   readonly logger: Logger;
   /** Builds the sans-IO core once the AEAD backend is chosen; `now` is performance.now(). */
   readonly makeCore: (aead: AeadBackend, now: number) => TunnelCore;
+  /** Runs the core's name lookups (the gateway's DNS resources). */
+  readonly resolve?: NameResolver | undefined;
   /** Pool slots; default 1024 (1.4 MB): twice what the TUN channel holds. */
   readonly slots?: number;
 }
@@ -45,16 +52,31 @@ export async function startTunnelProcess(options: TunnelProcessOptions): Promise
   const pool = BufferPool.create({ slotCount: options.slots ?? 1024 });
   const fromTun = PacketChannel.create(512);
   let io: TunPacketIo | undefined;
+  let udp: UdpTransport | undefined;
+  let dnsUdp: UdpTransport | undefined;
   try {
     io = await TunPacketIo.start(device, { pool, fromTun });
     const source = channelSource(fromTun);
     const tun = new TunWriter(device, pool);
-    const driver = new TunnelDriver({ core, pool, source, tun, logger: options.logger });
-    const udp = await openBunUdp(options.listenPort, (datagram, from) =>
+    const driver = new TunnelDriver({
+      core,
+      pool,
+      source,
+      tun,
+      logger: options.logger,
+      resolve: options.resolve,
+    });
+    udp = await openBunUdp(options.listenPort, (datagram, from) =>
       driver.handleDatagram(datagram, from),
     );
-    driver.start(udp);
+    // Forwarded DNS queries leave from a socket of their own, outside the tunnel.
+    if (driver.forwardsDns) {
+      dnsUdp = await openBunUdp(0, (response, from) => driver.handleDnsResponse(response, from));
+    }
+    driver.start(udp, dnsUdp);
     const started = io;
+    const socket = udp;
+    const dnsSocket = dnsUdp;
     return {
       device,
       udpPort: udp.port,
@@ -62,12 +84,15 @@ export async function startTunnelProcess(options: TunnelProcessOptions): Promise
       aead: backend.name,
       async stop() {
         await driver.stop();
-        udp.close();
+        socket.close();
+        dnsSocket?.close();
         await started.stop();
         device.close();
       },
     };
   } catch (error) {
+    udp?.close();
+    dnsUdp?.close();
     await io?.stop();
     device.close();
     throw error;

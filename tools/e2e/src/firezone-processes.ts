@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { NetnsHost } from "@fz/netns";
@@ -8,6 +8,8 @@ export const REPO_ROOT = join(import.meta.dir, "../../..");
 export const FIREZONE_BIN = join(REPO_ROOT, "packages/cli/src/main.ts");
 export const EXAMPLE_GATEWAY_CONFIG = join(REPO_ROOT, "examples/gateway.toml");
 export const EXAMPLE_CLIENT_CONFIG = join(REPO_ROOT, "examples/client.toml");
+export const EXAMPLE_DNS_GATEWAY_CONFIG = join(REPO_ROOT, "examples/dns/gateway.toml");
+export const EXAMPLE_DNS_CLIENT_CONFIG = join(REPO_ROOT, "examples/dns/client.toml");
 
 /** A `firezone client` or `firezone gateway` running inside a test namespace. */
 export interface FirezoneProcess {
@@ -26,13 +28,18 @@ export interface FirezoneProcess {
 /**
  * Starts `firezone <role> --config <file>` in `host`, with its logs in a fresh directory
  * (appended to the config as `log_dir`, since the config may not set one), and resolves once it
- * has logged that it started.
+ * has logged that it started. A client rewrites /etc/resolv.conf (set_system_resolver), so the
+ * namespace gets a resolv.conf of its own first when it has none: `ip netns exec` then
+ * bind-mounts that file, and the host's /etc/resolv.conf is never touched.
  */
 export async function startFirezone(
   host: NetnsHost,
   role: "client" | "gateway",
   configPath: string,
 ): Promise<FirezoneProcess> {
+  if (role === "client" && !existsSync(`/etc/netns/${host.name}/resolv.conf`)) {
+    host.writeResolvConf("# resolv.conf of a Firezone test namespace\n");
+  }
   const logDir = mkdtempSync(join(tmpdir(), `fz-${role}-`));
   const config = join(logDir, `${role}.toml`);
   writeFileSync(config, `log_dir = ${JSON.stringify(logDir)}\n${readFileSync(configPath, "utf8")}`);
