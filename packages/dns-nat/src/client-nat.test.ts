@@ -48,6 +48,7 @@ describe("first use", () => {
     expect(verdicts.filter((v) => v === "buffered")).toHaveLength(PENDING_BUFFER_PACKETS);
     expect(verdicts.slice(PENDING_BUFFER_PACKETS).every((v) => v === "dropped")).toBe(true);
     expect(nat.buffered(key)).toBe(PENDING_BUFFER_PACKETS);
+    expect(nat.bufferedTotal).toBe(PENDING_BUFFER_PACKETS);
     expect(nat.dropped).toBe(40 - PENDING_BUFFER_PACKETS);
     nat.handleDomainStatus(key, true, 50);
     expect(drain(() => nat.pollFlushed()).map((item) => item.packet)).toEqual(
@@ -86,6 +87,7 @@ describe("first use", () => {
 describe("re-query while busy (Firezone #8935)", () => {
   test("a busy confirmed flow keeps flowing through a re-query: AssignedIps again, nothing buffered or dropped", () => {
     const nat = confirmed();
+    const bufferedBefore = nat.bufferedTotal;
     let sent = 0;
     for (let t = 0; t < 1000; t++) {
       if (t === 300) nat.handleQuery(key, proxyIps, t);
@@ -94,6 +96,7 @@ describe("re-query while busy (Firezone #8935)", () => {
       if (t === 320) nat.handleDomainStatus(key, true, t);
     }
     expect(sent).toBe(1000);
+    expect(nat.bufferedTotal).toBe(bufferedBefore);
     expect(nat.buffered(key)).toBe(0);
     expect(nat.dropped).toBe(0);
     expect(drain(() => nat.pollFlushed())).toEqual([]);

@@ -55,12 +55,14 @@ export class ClientDnsResourceNat<P> {
   readonly #flushed: { key: NatKey; packet: P }[] = [];
   readonly #unreachable: P[] = [];
   #dropped = 0;
+  #bufferedTotal = 0;
 
   /** An outgoing packet to one of the name's proxy IPs. */
   handlePacket(key: NatKey, proxyIps: ProxyIps, packet: P, now: number): PacketVerdict {
     const entry = this.#entries.get(keyString(key));
     if (entry === undefined) {
       this.#start(key, proxyIps, now, [packet]);
+      this.#bufferedTotal++;
       return "buffered";
     }
     switch (entry.state) {
@@ -78,6 +80,7 @@ export class ClientDnsResourceNat<P> {
           return "dropped";
         }
         entry.buffer.push(packet);
+        this.#bufferedTotal++;
         return "buffered";
     }
   }
@@ -129,6 +132,11 @@ export class ClientDnsResourceNat<P> {
   /** Packets buffered for a key right now. */
   buffered(key: NatKey): number {
     return this.#entries.get(keyString(key))?.buffer.length ?? 0;
+  }
+
+  /** Packets that ever waited in a set-up buffer, since the start. */
+  get bufferedTotal(): number {
+    return this.#bufferedTotal;
   }
 
   /** Packets dropped because a set-up buffer was full, since the start. */

@@ -22,7 +22,7 @@ export interface AppOptions<C extends { readonly logDir: string | undefined }> {
 /**
  * The life of `firezone client` and `firezone gateway`: load and validate the config (exit 78
  * with every problem on stderr, before touching the system), log to the config's `log_dir`,
- * start, wait for a signal, stop, and return the exit status.
+ * start, wait for a signal, stop, and return the exit status. SIGUSR1 logs the counters.
  */
 export async function runApp<C extends { readonly logDir: string | undefined }>(
   options: AppOptions<C>,
@@ -43,7 +43,10 @@ export async function runApp<C extends { readonly logDir: string | undefined }>(
       ...app.details,
       ...(logFile === undefined ? {} : { log_file: logFile }),
     });
+    const logStats = () => logger.info(`${options.role} stats`, app.stats());
+    process.on("SIGUSR1", logStats);
     const reason = await until;
+    process.off("SIGUSR1", logStats);
     logger.info(`${options.role} stopping`, { reason: String(reason), ...app.stats() });
     await app.stop();
     return 0;

@@ -77,6 +77,8 @@ export interface ClientStats {
   readonly dns: StubResolverCounters;
   /** Packets to proxy IPs dropped because a NAT's set-up buffer was full. */
   readonly dnsNatDropped: number;
+  /** Packets that ever waited for a DNS resource's NAT to be set up. */
+  readonly dnsNatBuffered: number;
 }
 
 /** Packets a gateway's peer keeps while its handshake runs (Firezone: 128 per connecting peer). */
@@ -276,6 +278,7 @@ export class ClientState {
       }),
       dns: this.#dns.counters,
       dnsNatDropped: this.#nat.dropped,
+      dnsNatBuffered: this.#nat.bufferedTotal,
     };
   }
 

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { BlockList } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Addresses, addAddress, createTopology, have, type Topology } from "@fz/netns";
+import { Addresses, have, type Topology } from "@fz/netns";
+import { createDnsTopology, OUTSIDE_ADDRESS, OUTSIDE_NAME } from "./dns-topology.ts";
 import {
   EXAMPLE_DNS_CLIENT_CONFIG,
   EXAMPLE_DNS_GATEWAY_CONFIG,
@@ -20,11 +21,6 @@ if (!ready) {
 }
 const TIMEOUT_MS = 90_000;
 
-/** The resource LAN's DNS server, as examples/dns/gateway.toml's dns_resolver says. */
-const LAN_DNS = "198.19.0.53";
-/** What the client's upstream (dnsmasq on the gateway's underlay address) answers. */
-const OUTSIDE_NAME = "outside.example";
-const OUTSIDE_ADDRESS = "198.18.9.9";
 const SENTINEL_V4 = "100.100.111.1";
 
 const proxyRanges = new BlockList();
@@ -106,50 +102,11 @@ async function fetchFrom(t: Topology, url: string): Promise<string> {
   return "";
 }
 
-/**
- * client | gateway | resource, with dnsmasq on the resource LAN (198.19.0.53: app.internal,
- * wild.internal, NXDOMAIN for the rest of .internal, and a name that is no resource) and a
- * dnsmasq upstream for the client on the gateway's underlay address, listed in the client
- * namespace's own resolv.conf. Serves hello.txt over HTTP on the resource.
- */
+/** The DNS topology of dns-topology.ts, plus hello.txt served over HTTP on the resource. */
 function dnsTopology(): { t: Topology; body: string; clientResolvConf: string } {
-  topology = createTopology(`fzd${process.pid % 100000}`);
-  const t = topology;
-  addAddress(t.resource, "eth0", `${LAN_DNS}/24`);
-  t.resource.spawn(
-    [
-      "dnsmasq",
-      "--conf-file=/dev/null",
-      "--no-resolv",
-      "--no-hosts",
-      "--keep-in-foreground",
-      "--bind-interfaces",
-      "--pid-file=",
-      `--listen-address=${LAN_DNS}`,
-      `--host-record=app.internal,${Addresses.resource4},${Addresses.resource6}`,
-      `--address=/wild.internal/${Addresses.resource4}`,
-      `--host-record=lan-only.example,${Addresses.resource4}`,
-      "--local=/internal/",
-    ],
-    { stdout: "ignore", stderr: "ignore" },
-  );
-  t.gateway.spawn(
-    [
-      "dnsmasq",
-      "--conf-file=/dev/null",
-      "--no-resolv",
-      "--no-hosts",
-      "--keep-in-foreground",
-      "--bind-interfaces",
-      "--pid-file=",
-      `--listen-address=${Addresses.gatewayUnderlay4}`,
-      `--host-record=${OUTSIDE_NAME},${OUTSIDE_ADDRESS}`,
-    ],
-    { stdout: "ignore", stderr: "ignore" },
-  );
-  const clientResolvConf = `# the client namespace's resolver\nnameserver ${Addresses.gatewayUnderlay4}\noptions timeout:2\n`;
-  t.client.writeResolvConf(clientResolvConf);
-
+  const { topology: created, clientResolvConf } = createDnsTopology(`fzd${process.pid % 100000}`);
+  topology = created;
+  const t = created;
   const root = mkdtempSync(join(tmpdir(), "fz-www-"));
   scratch.push(root);
   const body = `hello through a DNS resource ${process.pid}\n`;

@@ -1,3 +1,4 @@
+export { createDnsTopology, LAN_DNS, OUTSIDE_ADDRESS, OUTSIDE_NAME } from "./dns-topology.ts";
 export {
   EXAMPLE_CLIENT_CONFIG,
   EXAMPLE_DNS_CLIENT_CONFIG,
