@@ -302,16 +302,15 @@ export class ClientState {
     return resource === undefined ? undefined : this.#gateways.get(resource.gateway);
   }
 
-  /** A query to a sentinel; false when it is not DNS over UDP, which the caller refuses. */
+  /** A query to a sentinel; false when it is not DNS (UDP or TCP to port 53), which the caller refuses. */
   #toSentinel(packet: IpPacket, sentinel: Sentinel, now: number): boolean {
     const result = this.#dns.handlePacket(packet, sentinel, now);
     if (result.kind === "not-dns") return false;
-    const query = result.resourceQuery;
-    if (query !== undefined) {
+    for (const query of result.resourceQueries) {
       const key = { gateway: query.gateway, domain: query.name, resource: query.resource };
       this.#nat.handleQuery(key, query.proxyIps, now);
-      this.#drainNat(now);
     }
+    if (result.resourceQueries.length > 0) this.#drainNat(now);
     return true;
   }
 

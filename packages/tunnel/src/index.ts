@@ -30,6 +30,17 @@ export {
   DNS_SENTINEL_V4_RANGE,
   DNS_SENTINEL_V6_RANGE,
 } from "./dns-ranges.ts";
+export {
+  DNS_TCP_IDLE_MS,
+  DNS_TCP_MAX_CONNECTIONS,
+  DNS_TCP_MAX_RETRANSMITS,
+  DNS_TCP_MSS,
+  DNS_TCP_RETRANSMIT_MS,
+  type DnsTcpQueryHandler,
+  DnsTcpResponder,
+  type DnsTcpResponderOptions,
+  type DnsTcpStream,
+} from "./dns-tcp-responder.ts";
 export type { TunnelEvent } from "./events.ts";
 export type { GatewayDnsResource } from "./gateway-dns-resource.ts";
 export {

@@ -8,6 +8,7 @@ import {
   parsePattern,
 } from "@fz/dns-nat";
 import {
+  asTcp,
   asUdp,
   buildDomainStatus,
   buildGoodbye,
@@ -206,14 +207,14 @@ describe("the client's stub resolver answers from the TUN device", () => {
     expect(servers.ipv6.map(formatIpAddress)).toEqual(["fd00:2021:1111:8000:100:100:111:1"]);
   });
 
-  test("TCP to the sentinel and queries to a sentinel without an upstream get ICMP unreachable", () => {
+  test("TCP to a sentinel port other than 53 and queries to a sentinel without an upstream get ICMP unreachable", () => {
     const world = new DnsWorld();
     const tcp = buildTcpPacket(
       {
         src: CLIENT_V4,
         dst: SENTINEL_V4,
         srcPort: APP_PORT,
-        dstPort: 53,
+        dstPort: 80,
         seq: 1,
         ack: 0,
         flags: TcpFlag.Syn,
@@ -457,3 +458,78 @@ function wikiPattern(): NamePattern {
   if (isPatternError(pattern)) throw new Error(pattern.reason);
   return pattern;
 }
+
+describe("DNS over TCP to the sentinel", () => {
+  /** A TCP segment from the application to the sentinel's port 53. */
+  function tcpFromApp(
+    seq: number,
+    ack: number,
+    flags: number,
+    payload: Uint8Array = new Uint8Array(0),
+  ) {
+    const packet = buildTcpPacket(
+      {
+        src: CLIENT_V4,
+        dst: SENTINEL_V4,
+        srcPort: APP_PORT,
+        dstPort: 53,
+        seq,
+        ack,
+        flags,
+        window: 65535,
+      },
+      payload,
+    );
+    if (isWireError(packet)) throw new Error("cannot build TCP");
+    return packet;
+  }
+
+  /** The TCP segments the client wrote to its TUN device since the last call. */
+  function takeSegments(world: DnsWorld) {
+    return world.clientTun.splice(0).map((bytes) => {
+      const tcp = asTcp(parse(bytes));
+      if (isWireError(tcp)) throw new Error("not TCP");
+      return tcp;
+    });
+  }
+
+  function framed(message: Uint8Array): Uint8Array {
+    return Uint8Array.from([message.length >> 8, message.length & 0xff, ...message]);
+  }
+
+  test("a resource name is answered with proxy IPs, a forwarded one once the upstream answers", () => {
+    const world = new DnsWorld();
+    world.clientSends(tcpFromApp(100, 0, TcpFlag.Syn));
+    const [synAck] = takeSegments(world);
+    if (synAck === undefined) throw new Error("no SYN-ACK");
+    expect(synAck.flags).toBe(TcpFlag.Syn | TcpFlag.Ack);
+    const ours = (synAck.seq + 1) >>> 0;
+    world.clientSends(tcpFromApp(101, ours, TcpFlag.Ack));
+
+    const local = framed(dnsQuery(0x1111, WIKI.domain, TYPE.A));
+    world.clientSends(tcpFromApp(101, ours, TcpFlag.Ack | TcpFlag.Psh, local));
+    const [answer] = takeSegments(world);
+    const reply = readReply(answer?.payload().subarray(2) ?? new Uint8Array(0));
+    expect(reply.id).toBe(0x1111);
+    expect(reply.addresses).toHaveLength(4);
+    expect(world.client.stats().dns.answeredLocally).toBe(1);
+
+    const sentSoFar = (ours + (answer?.payload().length ?? 0)) >>> 0;
+    const remote = framed(dnsQuery(0x2222, "example.org", TYPE.A));
+    const seq = 101 + local.length;
+    world.clientSends(tcpFromApp(seq, sentSoFar, TcpFlag.Ack | TcpFlag.Psh, remote));
+    expect(takeSegments(world).map((segment) => segment.flags)).toEqual([TcpFlag.Ack]);
+    const forward = world.client.pollDnsQuery();
+    if (forward === undefined) throw new Error("nothing was forwarded");
+    world.client.handleDnsResponse(UPSTREAM, upstreamAnswer(forward.query, v4("93.184.215.14")), 0);
+    world.settle();
+    const [late] = takeSegments(world);
+    expect(late?.seq).toBe(sentSoFar);
+    expect(readReply(late?.payload().subarray(2) ?? new Uint8Array(0))).toEqual({
+      id: 0x2222,
+      rcode: 0,
+      ttls: [60],
+      addresses: ["93.184.215.14"],
+    });
+  });
+});

@@ -162,6 +162,13 @@ describe.skipIf(!ready)("DNS resources end to end", () => {
         a.answers.map((record) => record.data).sort(),
       );
 
+      // DNS over TCP to the sentinel: the same answer.
+      const overTcp = dig(t, ["+tcp", `@${SENTINEL_V4}`, "app.internal", "A"]);
+      expect(overTcp.status).toBe("NOERROR");
+      expect(overTcp.answers.map((record) => record.data).sort()).toEqual(
+        a.answers.map((record) => record.data).sort(),
+      );
+
       // Traffic to the proxy IPs reaches the resource through the gateway's DNS-resource NAT.
       expect(await fetchFrom(t, "http://app.internal:8080/hello.txt")).toBe(body);
       // wild.internal is no resource of its own: the `*.internal` one (one label) covers it.
@@ -183,6 +190,8 @@ describe.skipIf(!ready)("DNS resources end to end", () => {
       const outside = dig(t, [OUTSIDE_NAME, "A"]);
       expect(outside.status).toBe("NOERROR");
       expect(outside.answers.map((record) => record.data)).toEqual([OUTSIDE_ADDRESS]);
+      const outsideOverTcp = dig(t, ["+tcp", OUTSIDE_NAME, "A"]);
+      expect(outsideOverTcp.answers.map((record) => record.data)).toEqual([OUTSIDE_ADDRESS]);
 
       expect(await client.stop()).toBe(0);
       expect(readFileSync(resolvConfPath, "utf8")).toBe(clientResolvConf);
