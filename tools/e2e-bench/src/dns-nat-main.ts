@@ -74,7 +74,8 @@ async function counters(client: FirezoneProcess): Promise<NatCounters> {
 }
 
 async function measure(name: string, withQueries: boolean): Promise<Row> {
-  const { topology: t } = createDnsTopology(`fzdn${process.pid % 100000}`);
+  const dns = createDnsTopology(`fzdn${process.pid % 100000}`);
+  const t = dns.topology;
   const processes: FirezoneProcess[] = [];
   try {
     processes.push(await startFirezone(t.gateway, "gateway", EXAMPLE_DNS_GATEWAY_CONFIG));
@@ -125,6 +126,7 @@ async function measure(name: string, withQueries: boolean): Promise<Row> {
       removeLogs(child);
     }
     await t.destroy();
+    dns.cleanUp();
   }
 }
 

@@ -1,10 +1,17 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { BlockList } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Addresses, have, type Topology } from "@fz/netns";
-import { createDnsTopology, OUTSIDE_ADDRESS, OUTSIDE_NAME } from "./dns-topology.ts";
+import {
+  createDnsTopology,
+  type DnsTopology,
+  MOVED_TO,
+  MOVING_NAME,
+  OUTSIDE_ADDRESS,
+  OUTSIDE_NAME,
+} from "./dns-topology.ts";
 import {
   EXAMPLE_DNS_CLIENT_CONFIG,
   EXAMPLE_DNS_GATEWAY_CONFIG,
@@ -31,6 +38,7 @@ const HOST_RESOLV_CONF = "/etc/resolv.conf";
 const hostResolvConf = existsSync(HOST_RESOLV_CONF) ? readFileSync(HOST_RESOLV_CONF) : undefined;
 
 let topology: Topology | undefined;
+const dnsSetups: DnsTopology[] = [];
 const processes: FirezoneProcess[] = [];
 const scratch: string[] = [];
 
@@ -41,6 +49,7 @@ afterEach(async () => {
   }
   await topology?.destroy();
   topology = undefined;
+  for (const dns of dnsSetups.splice(0)) dns.cleanUp();
   for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -103,8 +112,10 @@ async function fetchFrom(t: Topology, url: string): Promise<string> {
 }
 
 /** The DNS topology of dns-topology.ts, plus hello.txt served over HTTP on the resource. */
-function dnsTopology(): { t: Topology; body: string; clientResolvConf: string } {
-  const { topology: created, clientResolvConf } = createDnsTopology(`fzd${process.pid % 100000}`);
+function dnsTopology(): { t: Topology; body: string; clientResolvConf: string; dns: DnsTopology } {
+  const dns = createDnsTopology(`fzd${process.pid % 100000}`);
+  dnsSetups.push(dns);
+  const { topology: created, clientResolvConf } = dns;
   topology = created;
   const t = created;
   const root = mkdtempSync(join(tmpdir(), "fz-www-"));
@@ -115,7 +126,7 @@ function dnsTopology(): { t: Topology; body: string; clientResolvConf: string } 
     stdout: "ignore",
     stderr: "ignore",
   });
-  return { t, body, clientResolvConf };
+  return { t, body, clientResolvConf, dns };
 }
 
 async function start(t: Topology): Promise<{ gateway: FirezoneProcess; client: FirezoneProcess }> {
@@ -197,6 +208,75 @@ describe.skipIf(!ready)("DNS resources end to end", () => {
       expect(readFileSync(resolvConfPath, "utf8")).toBe(clientResolvConf);
       const restored = client.records().some((r) => r.message === "system resolver restored");
       expect(restored).toBe(true);
+    },
+    TIMEOUT_MS,
+  );
+
+  test(
+    "records that change: new connections follow the new address, a running one keeps its own",
+    async () => {
+      const { t, dns } = dnsTopology();
+      // Two servers for the moving name: the resource (A) and a second address (B).
+      const root = mkdtempSync(join(tmpdir(), "fz-www-"));
+      scratch.push(root);
+      for (const [name, body] of [
+        ["a", "server A\n"],
+        ["b", "server B\n"],
+      ] as const) {
+        mkdirSync(join(root, name));
+        writeFileSync(join(root, name, "who.txt"), body);
+        writeFileSync(join(root, name, "big.bin"), Buffer.alloc(1_500_000, name));
+      }
+      for (const [address, name] of [
+        [Addresses.resource4, "a"],
+        [MOVED_TO, "b"],
+      ] as const) {
+        t.resource.spawn(
+          [
+            "python3",
+            "-m",
+            "http.server",
+            "8081",
+            "--bind",
+            address,
+            "--directory",
+            join(root, name),
+          ],
+          {
+            stdout: "ignore",
+            stderr: "ignore",
+          },
+        );
+      }
+      await start(t);
+      const url = (path: string) => `http://${MOVING_NAME}:8081/${path}`;
+      expect(await fetchFrom(t, url("who.txt"))).toBe("server A\n");
+
+      // A slow download from A is running when the record moves to B.
+      const slow = t.client.spawn(
+        ["curl", "-sS", "--limit-rate", "400k", "-o", join(root, "slow.bin"), url("big.bin")],
+        {
+          stdout: "ignore",
+          stderr: "pipe",
+        },
+      );
+      await Bun.sleep(800);
+      dns.moveName(MOVED_TO);
+      await Bun.sleep(300);
+      // The re-query re-creates the NAT: the gateway resolves the name again.
+      expect(dig(t, [MOVING_NAME, "A"]).answers).toHaveLength(4);
+      let moved = "";
+      for (let attempt = 0; attempt < 20 && moved !== "server B\n"; attempt++) {
+        moved = curl(t, url("who.txt")).stdout;
+        if (moved !== "server B\n") await Bun.sleep(250);
+      }
+      expect(moved).toBe("server B\n");
+
+      // The download that started before the move finished from A, intact.
+      expect(await slow.exited).toBe(0);
+      const downloaded = readFileSync(join(root, "slow.bin"));
+      expect(downloaded.length).toBe(1_500_000);
+      expect(downloaded.every((byte) => byte === "a".charCodeAt(0))).toBe(true);
     },
     TIMEOUT_MS,
   );

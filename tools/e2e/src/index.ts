@@ -1,4 +1,12 @@
-export { createDnsTopology, LAN_DNS, OUTSIDE_ADDRESS, OUTSIDE_NAME } from "./dns-topology.ts";
+export {
+  createDnsTopology,
+  type DnsTopology,
+  LAN_DNS,
+  MOVED_TO,
+  MOVING_NAME,
+  OUTSIDE_ADDRESS,
+  OUTSIDE_NAME,
+} from "./dns-topology.ts";
 export {
   EXAMPLE_CLIENT_CONFIG,
   EXAMPLE_DNS_CLIENT_CONFIG,
