@@ -1,6 +1,7 @@
 import { formatIpAddress } from "@fz/ip-packet";
 import { runApp, startTunnelProcess } from "@fz/shell";
 import { ClientState, DNS_ROUTES, formatIpNetwork, parseClientConfig } from "@fz/tunnel";
+import { pointResolvedAt, resolvedUpstreamsFile, usesResolved } from "./resolved.ts";
 import {
   pointSystemResolverAt,
   readNameservers,
@@ -15,6 +16,10 @@ export interface RunOptions {
   readonly until?: Promise<unknown>;
   /** The system's resolver file, read for upstreams and rewritten; default /etc/resolv.conf. */
   readonly resolvConfPath?: string;
+  /** resolvectl to run when systemd-resolved manages DNS; default the one on PATH. */
+  readonly resolvectl?: string;
+  /** systemd-resolved's run directory; only tests change it. */
+  readonly resolvedRunDir?: string;
 }
 
 /**
@@ -32,8 +37,12 @@ export function runClient(options: RunOptions): Promise<number> {
     until: options.until,
     parse: parseClientConfig,
     async start(config, logger) {
+      const resolvedOptions = { resolvectl: options.resolvectl, runDir: options.resolvedRunDir };
+      const resolved = usesResolved(resolvConf, resolvedOptions);
+      // Under systemd-resolved, resolv.conf lists its stub; its own file lists the real servers.
+      const upstreamFile = resolved ? resolvedUpstreamsFile(resolvedOptions) : resolvConf;
       const fromResolvConf = config.upstreamDns.length === 0;
-      const upstreamDns = fromResolvConf ? readNameservers(resolvConf) : config.upstreamDns;
+      const upstreamDns = fromResolvConf ? readNameservers(upstreamFile) : config.upstreamDns;
       let core: ClientState | undefined;
       const tunnel = await startTunnelProcess({
         tun: {
@@ -63,9 +72,12 @@ export function runClient(options: RunOptions): Promise<number> {
       try {
         if (config.setSystemResolver && core !== undefined) {
           const servers = core.dnsServers();
-          override = pointSystemResolverAt(resolvConf, [...servers.ipv4, ...servers.ipv6]);
+          const sentinels = [...servers.ipv4, ...servers.ipv6];
+          override = resolved
+            ? pointResolvedAt(tunnel.device.name, sentinels, resolvedOptions)
+            : pointSystemResolverAt(resolvConf, sentinels);
           logger.info("system resolver pointed at the sentinels", {
-            path: resolvConf,
+            path: override.path,
             nameservers: override.servers,
           });
         }
@@ -84,8 +96,8 @@ export function runClient(options: RunOptions): Promise<number> {
           resources: config.resources.map((r) => `${r.id} ${formatIpNetwork(r.network)}`),
           dns_resources: config.dnsResources.map((r) => `${r.id} ${r.pattern.text} ${r.gateway}`),
           upstream_dns: upstreamDns.map((u) => `${u.address}:${u.port}`),
-          upstream_dns_from: fromResolvConf ? resolvConf : "config",
-          system_resolver: pointed === undefined ? "unchanged" : resolvConf,
+          upstream_dns_from: fromResolvConf ? upstreamFile : "config",
+          system_resolver: pointed === undefined ? "unchanged" : pointed.path,
         },
         stats: () => ({ io: tunnel.driver.stats(), tunnel: tunnel.driver.coreStats() }),
         async stop() {
@@ -94,7 +106,7 @@ export function runClient(options: RunOptions): Promise<number> {
           } finally {
             if (pointed !== undefined) {
               pointed.restore();
-              logger.info("system resolver restored", { path: resolvConf });
+              logger.info("system resolver restored", { path: pointed.path });
             }
           }
         },
