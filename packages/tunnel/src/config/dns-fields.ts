@@ -5,8 +5,8 @@ import {
   parsePattern,
   type Upstream,
 } from "@fz/dns-nat";
-import { formatIpAddress, parseIpv4, parseIpv6 } from "@fz/ip-packet";
 import type { FieldReader } from "./fields.ts";
+import { parseHostPort } from "./host-port.ts";
 
 const DNS_PORT = 53;
 
@@ -45,7 +45,7 @@ export function readUpstreams(
     return [];
   }
   return texts.flatMap((text, i): Upstream[] => {
-    const upstream = parseUpstream(text.trim());
+    const upstream = parseHostPort(text.trim(), DNS_PORT);
     if (upstream !== undefined) return [upstream];
     read.problem(
       `${key}[${i}]`,
@@ -73,15 +73,4 @@ export function readBoolean(
     `write ${key} = ${fallback}`,
   );
   return fallback;
-}
-
-function parseUpstream(text: string): Upstream | undefined {
-  const bracketed = /^\[([0-9a-fA-F:.]+)\](?::(\d{1,5}))?$/.exec(text);
-  const v4WithPort = /^([0-9.]+)(?::(\d{1,5}))?$/.exec(text);
-  const host = bracketed?.[1] ?? v4WithPort?.[1] ?? text;
-  const portText = bracketed?.[2] ?? v4WithPort?.[2];
-  const address = host.includes(":") ? parseIpv6(host) : parseIpv4(host);
-  const port = portText === undefined ? DNS_PORT : Number(portText);
-  if (address === undefined || !(port >= 1 && port <= 65535)) return undefined;
-  return { address: formatIpAddress(address), port };
 }

@@ -1,7 +1,8 @@
-import { type IpAddress, parseIpv4, parseIpv6 } from "@fz/ip-packet";
+import { parseIpv4, parseIpv6 } from "@fz/ip-packet";
 import { decodeKey, type Endpoint, KeyFormatError } from "@fz/wireguard";
 import { formatIpNetwork, type IpNetwork, networkContains, parseIpNetwork } from "../ip-network.ts";
 import type { ConfigProblem } from "./config-error.ts";
+import { parseHostPort } from "./host-port.ts";
 
 /**
  * Reads typed fields out of a parsed TOML table, collecting every problem instead of stopping
@@ -139,22 +140,11 @@ export class FieldReader {
     range: IpNetwork,
     rangeText: string,
   ): number | undefined {
-    const text = this.string(table, key, field, "100.64.0.2");
-    if (text === undefined) return undefined;
-    const address = parseIpv4(text);
-    if (address === undefined)
-      return this.problem(
-        field,
-        `'${text}' is not an IPv4 address`,
-        `use an address from ${rangeText}`,
-      );
-    if (!networkContains(range, address))
-      return this.problem(
-        field,
-        `${text} is outside ${rangeText}`,
-        `use an address from ${rangeText}`,
-      );
-    return address;
+    return this.#addressIn(table, key, field, range, rangeText, {
+      name: "IPv4",
+      example: "100.64.0.2",
+      parse: parseIpv4,
+    });
   }
 
   ipv6In(
@@ -164,21 +154,33 @@ export class FieldReader {
     range: IpNetwork,
     rangeText: string,
   ): Uint8Array | undefined {
-    const text = this.string(table, key, field, "fd00:2021:1111::2");
+    return this.#addressIn(table, key, field, range, rangeText, {
+      name: "IPv6",
+      example: "fd00:2021:1111::2",
+      parse: parseIpv6,
+    });
+  }
+
+  #addressIn<A extends number | Uint8Array>(
+    table: Record<string, unknown>,
+    key: string,
+    field: string,
+    range: IpNetwork,
+    rangeText: string,
+    family: {
+      readonly name: string;
+      readonly example: string;
+      readonly parse: (text: string) => A | undefined;
+    },
+  ): A | undefined {
+    const text = this.string(table, key, field, family.example);
     if (text === undefined) return undefined;
-    const address = parseIpv6(text);
+    const address = family.parse(text);
+    const fix = `use an address from ${rangeText}`;
     if (address === undefined)
-      return this.problem(
-        field,
-        `'${text}' is not an IPv6 address`,
-        `use an address from ${rangeText}`,
-      );
+      return this.problem(field, `'${text}' is not an ${family.name} address`, fix);
     if (!networkContains(range, address))
-      return this.problem(
-        field,
-        `${text} is outside ${rangeText}`,
-        `use an address from ${rangeText}`,
-      );
+      return this.problem(field, `${text} is outside ${rangeText}`, fix);
     return address;
   }
 
@@ -205,19 +207,13 @@ export class FieldReader {
   endpoint(table: Record<string, unknown>, key: string, field: string): Endpoint | undefined {
     const text = this.string(table, key, field, "198.18.1.1:51820");
     if (text === undefined) return undefined;
-    const match =
-      /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(text) ?? /^([0-9.]+):(\d{1,5})$/.exec(text);
-    const port = Number(match?.[2]);
-    const host = match?.[1] ?? "";
-    const address: IpAddress | undefined = host.includes(":") ? parseIpv6(host) : parseIpv4(host);
-    if (match === null || address === undefined || !(port >= 1 && port <= 65535)) {
-      return this.problem(
-        field,
-        `'${text}' is not an IP address and port`,
-        "write it as 198.18.1.1:51820 or [fd00::1]:51820 (host names are not resolved)",
-      );
-    }
-    return { address: host, port };
+    const endpoint = parseHostPort(text);
+    if (endpoint !== undefined) return endpoint;
+    return this.problem(
+      field,
+      `'${text}' is not an IP address and port`,
+      "write it as 198.18.1.1:51820 or [fd00::1]:51820 (host names are not resolved)",
+    );
   }
 }
 
