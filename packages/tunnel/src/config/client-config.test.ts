@@ -1,19 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { InvalidConfigError, parseClientConfig } from "@fz/tunnel";
+import { parseClientConfig } from "@fz/tunnel";
+import { problemsOf } from "../../test/config-problems.ts";
 
 const KEY_A = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=";
 const KEY_B = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
-
-function problemsOf(run: () => unknown): string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof InvalidConfigError)
-      return error.problems.map((p) => `${p.field}: ${p.problem}; ${p.fix}`);
-    throw error;
-  }
-  throw new Error("expected the configuration to be refused");
-}
 
 const valid = () => ({
   private_key: KEY_A,

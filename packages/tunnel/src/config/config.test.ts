@@ -1,26 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { formatIpAddress } from "@fz/ip-packet";
-import {
-  formatIpNetwork,
-  InvalidConfigError,
-  parseClientConfig,
-  parseGatewayConfig,
-} from "@fz/tunnel";
+import { formatIpNetwork, parseClientConfig, parseGatewayConfig } from "@fz/tunnel";
+import { problemsOf } from "../../test/config-problems.ts";
 
 const KEY_A = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=";
 const KEY_B = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
 const KEY_C = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=";
-
-function problemsOf(run: () => unknown): string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof InvalidConfigError)
-      return error.problems.map((p) => `${p.field}: ${p.problem}; ${p.fix}`);
-    throw error;
-  }
-  throw new Error("expected the configuration to be refused");
-}
 
 describe("client configuration", () => {
   const valid = () => ({
