@@ -1,8 +1,7 @@
-import { ptr } from "bun:ffi";
 import type { BufferPool, PacketChannel } from "@fz/bufferpool";
 import { TunOpenError } from "./errors.ts";
-import { COUNTER_COUNT, Counter, type IoWorkerInit, type IoWorkerMessage } from "./io-protocol.ts";
-import { errno, errnoName, libc, O_CLOEXEC } from "./linux/libc.ts";
+import { COUNTER_COUNT, Counter, type IoWorkerInit } from "./io-protocol.ts";
+import { IoWorkers } from "./io-workers.ts";
 import type { TunDevice } from "./tun-device.ts";
 
 export interface TunPacketIoOptions {
@@ -36,11 +35,8 @@ export interface TunIoStats {
  * sleeps on its channel. Packets are never copied; only slot numbers cross threads.
  */
 export class TunPacketIo {
-  readonly #counters: Float64Array;
-  readonly #workers: readonly Worker[];
-  readonly #stopped: readonly Promise<void>[];
-  readonly #wakeRead: number;
-  readonly #wakeWrite: number;
+  readonly #counters = new Float64Array(new SharedArrayBuffer(COUNTER_COUNT * 8));
+  readonly #workers: IoWorkers;
   readonly #toTun: PacketChannel | undefined;
 
   static async start(device: TunDevice, options: TunPacketIoOptions): Promise<TunPacketIo> {
@@ -49,47 +45,42 @@ export class TunPacketIo {
         `pool slots hold ${options.pool.slotCapacity} bytes, less than the MTU ${device.mtu}: use a larger slotCapacity`,
       );
     }
-    const pipe = new Int32Array(2);
-    if (libc.pipe2(ptr(pipe), O_CLOEXEC) < 0) {
-      throw new TunOpenError(`pipe2 for the reader's wake-up failed: ${errnoName(errno())}`);
-    }
-    const io = new TunPacketIo(pipe[0] ?? -1, pipe[1] ?? -1, options.toTun);
+    const toTun = options.toTun;
+    const io = new TunPacketIo(toTun);
     const common = {
       fd: device.fd,
-      wakeFd: io.#wakeRead,
+      wakeFd: io.#workers.wakeFd,
       pool: options.pool.buffer,
       counters: io.#counters.buffer as SharedArrayBuffer,
       batchSize: options.batchSize ?? 64,
     };
-    const toTun = options.toTun;
-    await Promise.all([
-      io.#launch(0, { ...common, role: "reader", channel: options.fromTun.buffer }),
-      ...(toTun === undefined
-        ? []
-        : [io.#launch(1, { ...common, role: "writer", channel: toTun.buffer })]),
-    ]);
+    const reader: IoWorkerInit = { ...common, role: "reader", channel: options.fromTun.buffer };
+    try {
+      await Promise.all([
+        io.#workers.launch(0, "TUN reader", reader),
+        ...(toTun === undefined
+          ? []
+          : [
+              io.#workers.launch(1, "TUN writer", {
+                ...common,
+                role: "writer",
+                channel: toTun.buffer,
+              } satisfies IoWorkerInit),
+            ]),
+      ]);
+    } catch (error) {
+      await io.stop();
+      throw error;
+    }
     return io;
   }
 
-  private constructor(wakeRead: number, wakeWrite: number, toTun: PacketChannel | undefined) {
-    this.#counters = new Float64Array(new SharedArrayBuffer(COUNTER_COUNT * 8));
-    this.#wakeRead = wakeRead;
-    this.#wakeWrite = wakeWrite;
+  private constructor(toTun: PacketChannel | undefined) {
     this.#toTun = toTun;
-    const count = toTun === undefined ? 1 : 2;
-    const workers = Array.from(
-      { length: count },
-      () => new Worker(new URL("./io-worker.ts", import.meta.url).href),
-    );
-    this.#workers = workers;
-    this.#stopped = workers.map(
-      (worker) =>
-        new Promise<void>((resolve) => {
-          worker.addEventListener("message", (event: MessageEvent<IoWorkerMessage>) => {
-            if (event.data.kind !== "ready") resolve();
-          });
-          worker.addEventListener("error", () => resolve());
-        }),
+    this.#workers = new IoWorkers(
+      new URL("./io-worker.ts", import.meta.url),
+      toTun === undefined ? 1 : 2,
+      (message) => new TunOpenError(message),
     );
   }
 
@@ -106,28 +97,7 @@ export class TunPacketIo {
   }
 
   /** Stops the Workers (the writer after what `toTun` still holds) and waits for them. */
-  async stop(): Promise<void> {
-    libc.write(this.#wakeWrite, ptr(Uint8Array.of(1)), 1);
-    this.#toTun?.close();
-    await Promise.all(this.#stopped);
-    for (const worker of this.#workers) worker.terminate();
-    libc.close(this.#wakeRead);
-    libc.close(this.#wakeWrite);
-  }
-
-  #launch(index: number, init: IoWorkerInit): Promise<void> {
-    const worker = this.#workers[index] as Worker;
-    return new Promise((resolve, reject) => {
-      const onMessage = (event: MessageEvent<IoWorkerMessage>) => {
-        if (event.data.kind === "ready") resolve();
-        else if (event.data.kind === "failed")
-          reject(new TunOpenError(`TUN ${init.role} failed: ${event.data.message}`));
-      };
-      worker.addEventListener("message", onMessage);
-      worker.addEventListener("error", (event) =>
-        reject(new TunOpenError(`TUN ${init.role} crashed: ${event.message}`)),
-      );
-      worker.postMessage(init);
-    });
+  stop(): Promise<void> {
+    return this.#workers.stop(this.#toTun);
   }
 }

@@ -1,7 +1,5 @@
-import { ptr } from "bun:ffi";
 import type { BufferPool, PacketChannel } from "@fz/bufferpool";
-import type { IoWorkerMessage } from "./io-protocol.ts";
-import { errno, errnoName, libc, O_CLOEXEC } from "./linux/libc.ts";
+import { IoWorkers } from "./io-workers.ts";
 import { SOCKET_ADDRESS_BYTES } from "./socket-address.ts";
 import { UdpPacketIoError } from "./udp-errors.ts";
 import { UDP_COUNTER_COUNT, UdpCounter, type UdpWorkerInit } from "./udp-io-protocol.ts";
@@ -66,13 +64,9 @@ export interface UdpIoStats {
  * numbers cross threads, never bytes.
  */
 export class UdpPacketIo {
-  readonly #counters: Float64Array;
-  readonly #workers: readonly Worker[];
-  readonly #stopped: readonly Promise<void>[];
-  readonly #wakeRead: number;
-  readonly #wakeWrite: number;
+  readonly #counters = new Float64Array(new SharedArrayBuffer(UDP_COUNTER_COUNT * 8));
+  readonly #workers: IoWorkers;
   readonly #toNetwork: PacketChannel;
-  #stopping: Promise<void> | undefined;
 
   static async start(socket: UdpSocket, options: UdpPacketIoOptions): Promise<UdpPacketIo> {
     const batchSize = options.batchSize ?? DEFAULT_UDP_BATCH_SIZE;
@@ -87,24 +81,26 @@ export class UdpPacketIo {
       );
     }
     if (socket.closed) throw new UdpPacketIoError("the UDP socket is closed");
-    const pipe = new Int32Array(2);
-    if (libc.pipe2(ptr(pipe), O_CLOEXEC) < 0) {
-      throw new UdpPacketIoError(`pipe2 for the receiver's wake-up failed: ${errnoName(errno())}`);
-    }
-    const io = new UdpPacketIo(pipe[0] ?? -1, pipe[1] ?? -1, options.toNetwork);
+    const io = new UdpPacketIo(options.toNetwork);
     const common = {
       fd: socket.fd,
       family: socket.family,
-      wakeFd: io.#wakeRead,
+      wakeFd: io.#workers.wakeFd,
       pool: options.pool.buffer,
       counters: io.#counters.buffer as SharedArrayBuffer,
       batchSize,
       gso: options.gso ?? false,
     };
+    const receiver: UdpWorkerInit = {
+      ...common,
+      role: "receiver",
+      channel: options.fromNetwork.buffer,
+    };
+    const sender: UdpWorkerInit = { ...common, role: "sender", channel: options.toNetwork.buffer };
     try {
       await Promise.all([
-        io.#launch(0, { ...common, role: "receiver", channel: options.fromNetwork.buffer }),
-        io.#launch(1, { ...common, role: "sender", channel: options.toNetwork.buffer }),
+        io.#workers.launch(0, "UDP receiver", receiver),
+        io.#workers.launch(1, "UDP sender", sender),
       ]);
     } catch (error) {
       await io.stop();
@@ -113,23 +109,12 @@ export class UdpPacketIo {
     return io;
   }
 
-  private constructor(wakeRead: number, wakeWrite: number, toNetwork: PacketChannel) {
-    this.#counters = new Float64Array(new SharedArrayBuffer(UDP_COUNTER_COUNT * 8));
-    this.#wakeRead = wakeRead;
-    this.#wakeWrite = wakeWrite;
+  private constructor(toNetwork: PacketChannel) {
     this.#toNetwork = toNetwork;
-    const workers = [0, 1].map(
-      () => new Worker(new URL("./udp-io-worker.ts", import.meta.url).href),
-    );
-    this.#workers = workers;
-    this.#stopped = workers.map(
-      (worker) =>
-        new Promise<void>((resolve) => {
-          worker.addEventListener("message", (event: MessageEvent<IoWorkerMessage>) => {
-            if (event.data.kind !== "ready") resolve();
-          });
-          worker.addEventListener("error", () => resolve());
-        }),
+    this.#workers = new IoWorkers(
+      new URL("./udp-io-worker.ts", import.meta.url),
+      2,
+      (message) => new UdpPacketIoError(message),
     );
   }
 
@@ -157,32 +142,6 @@ export class UdpPacketIo {
    * the slots it had armed) and waits for them. The socket stays open. Safe to call twice.
    */
   stop(): Promise<void> {
-    this.#stopping ??= this.#stop();
-    return this.#stopping;
-  }
-
-  async #stop(): Promise<void> {
-    libc.write(this.#wakeWrite, ptr(Uint8Array.of(1)), 1);
-    this.#toNetwork.close();
-    await Promise.all(this.#stopped);
-    for (const worker of this.#workers) worker.terminate();
-    libc.close(this.#wakeRead);
-    libc.close(this.#wakeWrite);
-  }
-
-  #launch(index: number, init: UdpWorkerInit): Promise<void> {
-    const worker = this.#workers[index] as Worker;
-    return new Promise((resolve, reject) => {
-      const onMessage = (event: MessageEvent<IoWorkerMessage>) => {
-        if (event.data.kind === "ready") resolve();
-        else if (event.data.kind === "failed")
-          reject(new UdpPacketIoError(`UDP ${init.role} failed: ${event.data.message}`));
-      };
-      worker.addEventListener("message", onMessage);
-      worker.addEventListener("error", (event) =>
-        reject(new UdpPacketIoError(`UDP ${init.role} crashed: ${event.message}`)),
-      );
-      worker.postMessage(init);
-    });
+    return this.#workers.stop(this.#toNetwork);
   }
 }
