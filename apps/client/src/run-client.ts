@@ -59,10 +59,10 @@ export function runClient(options: RunOptions): Promise<number> {
         listenPort: 0,
         aead: config.aead,
         logger,
-        makeCore: (aead, now) => {
+        makeCore: (crypto, now) => {
           core = new ClientState(
             { ...config, upstreamDns },
-            { timeOriginMs: performance.timeOrigin, aead },
+            { timeOriginMs: performance.timeOrigin, ...crypto },
             now,
           );
           return core;

@@ -43,8 +43,8 @@ export function runGateway(options: RunOptions): Promise<number> {
         aead: config.aead,
         logger,
         resolve: nodeNameResolver(config.dnsResolver),
-        makeCore: (aead, now) =>
-          new GatewayState(config, { timeOriginMs: performance.timeOrigin, aead }, now),
+        makeCore: (crypto, now) =>
+          new GatewayState(config, { timeOriginMs: performance.timeOrigin, ...crypto }, now),
       });
       let forwarding: { undo(): void };
       try {

@@ -11,6 +11,7 @@ export {
   type TunSink,
 } from "./tunnel-driver.ts";
 export {
+  type CoreCrypto,
   type RunningTunnel,
   startTunnelProcess,
   type TunnelProcessOptions,

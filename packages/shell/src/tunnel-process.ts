@@ -2,8 +2,8 @@ import { BufferPool, PacketChannel } from "@fz/bufferpool";
 import type { Logger } from "@fz/log";
 import { TunDevice, type TunOptions, TunPacketIo, TunWriter } from "@fz/tun";
 import type { AeadSetting } from "@fz/tunnel";
-import type { AeadBackend } from "@fz/wireguard";
-import { selectAead } from "@fz/wireguard/native";
+import type { AeadBackend, DiffieHellman } from "@fz/wireguard";
+import { loadNativeX25519, selectAead } from "@fz/wireguard/native";
 import {
   channelSource,
   type NameResolver,
@@ -12,14 +12,20 @@ import {
 } from "./tunnel-driver.ts";
 import { openBunUdp, type UdpTransport } from "./udp-transport.ts";
 
+/** The data-path AEAD and, when libcrypto is loaded for it anyway, its X25519 as well. */
+export interface CoreCrypto {
+  readonly aead: AeadBackend;
+  readonly dh?: DiffieHellman;
+}
+
 export interface TunnelProcessOptions {
   readonly tun: TunOptions;
   /** UDP port to listen on; 0 picks a free one (the client). */
   readonly listenPort: number;
   readonly aead: AeadSetting;
   readonly logger: Logger;
-  /** Builds the sans-IO core once the AEAD backend is chosen; `now` is performance.now(). */
-  readonly makeCore: (aead: AeadBackend, now: number) => TunnelCore;
+  /** Builds the sans-IO core once the crypto backends are chosen; `now` is performance.now(). */
+  readonly makeCore: (crypto: CoreCrypto, now: number) => TunnelCore;
   /** Runs the core's name lookups (the gateway's DNS resources). */
   readonly resolve?: NameResolver | undefined;
   /** Pool slots; default 1024 (1.4 MB): twice what the TUN channel holds. */
@@ -47,7 +53,12 @@ export async function startTunnelProcess(options: TunnelProcessOptions): Promise
       reason: fallbackReason,
     });
   }
-  const core = options.makeCore(backend, performance.now());
+  // OpenSSL's X25519 saves loading node:crypto (megabytes of RSS) when libcrypto is in use anyway.
+  const dh = backend.name === "openssl" ? loadNativeX25519() : undefined;
+  const core = options.makeCore(
+    dh === undefined ? { aead: backend } : { aead: backend, dh },
+    performance.now(),
+  );
   const device = TunDevice.open(options.tun);
   const pool = BufferPool.create({ slotCount: options.slots ?? 1024 });
   const fromTun = PacketChannel.create(512);

@@ -15,4 +15,5 @@ export {
   type NativeLibraryFiles,
 } from "./native.ts";
 export { NATIVE_LIBRARIES, type NativeLibrary } from "./native-library.ts";
+export { loadNativeX25519, OpenSslX25519 } from "./native-x25519.ts";
 export { type AeadSelection, type AeadSetting, selectAead } from "./select.ts";

@@ -43,6 +43,23 @@ function hex(value: Uint8Array | undefined): string {
     : Array.from(value, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-// Last, because choosing runs the vectors above at module load.
-/** X25519 for the handshake: node:crypto where it passes the vectors, else @noble/curves. */
-export const defaultDiffieHellman: DiffieHellman = pickDiffieHellman([nodeX25519, nobleX25519]);
+let picked: DiffieHellman | undefined;
+
+function pickDefault(): DiffieHellman {
+  picked ??= pickDiffieHellman([nodeX25519, nobleX25519]);
+  return picked;
+}
+
+/**
+ * X25519 for the handshake: node:crypto where it passes the vectors, else @noble/curves. It
+ * chooses (running the vectors) on first use, so a shell that hands the core another
+ * DiffieHellman never loads either.
+ */
+export const defaultDiffieHellman: DiffieHellman = {
+  get name() {
+    return pickDefault().name;
+  },
+  generatePrivateKey: (random) => pickDefault().generatePrivateKey(random),
+  publicKey: (privateKey) => pickDefault().publicKey(privateKey),
+  sharedSecret: (privateKey, publicKey) => pickDefault().sharedSecret(privateKey, publicKey),
+};

@@ -1,10 +1,18 @@
-import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import {
   checkKeyLength,
   type DiffieHellman,
   generateClampedKey,
   X25519_KEY_BYTES,
 } from "./x25519.ts";
+
+let loaded: typeof import("node:crypto") | undefined;
+
+/** node:crypto on first use: loading and initialising it costs megabytes a process may not need. */
+function nodeCrypto(): typeof import("node:crypto") {
+  loaded ??= require("node:crypto") as typeof import("node:crypto");
+  return loaded;
+}
 
 /**
  * X25519 through node:crypto (BoringSSL in Bun), about 10x faster than @noble/curves. Raw keys
@@ -19,7 +27,9 @@ export const nodeX25519: DiffieHellman = {
   publicKey(privateKey) {
     const entry = privateKeyEntry(privateKey);
     if (entry.publicKey === undefined) {
-      const spki = createPublicKey(entry.keyObject).export({ format: "der", type: "spki" });
+      const spki = nodeCrypto()
+        .createPublicKey(entry.keyObject)
+        .export({ format: "der", type: "spki" });
       entry.publicKey = new Uint8Array(spki.subarray(SPKI_PREFIX.length));
     }
     return entry.publicKey.slice();
@@ -28,10 +38,10 @@ export const nodeX25519: DiffieHellman = {
     const entry = privateKeyEntry(privateKey);
     checkKeyLength("public key", publicKey);
     spki.set(publicKey, SPKI_PREFIX.length);
-    const peer = createPublicKey({ key: spki, format: "der", type: "spki" });
+    const peer = nodeCrypto().createPublicKey({ key: spki, format: "der", type: "spki" });
     let shared: Uint8Array;
     try {
-      shared = diffieHellman({ privateKey: entry.keyObject, publicKey: peer });
+      shared = nodeCrypto().diffieHellman({ privateKey: entry.keyObject, publicKey: peer });
     } catch {
       // BoringSSL fails the operation exactly when the result is all zeros (a low-order point).
       return undefined;
@@ -92,7 +102,7 @@ function privateKeyEntry(privateKey: Uint8Array): PrivateKeyEntry {
   const cached = privateKeys.get(privateKey);
   if (cached !== undefined && sameBytes(cached.bytes, privateKey)) return cached;
   pkcs8.set(privateKey, PKCS8_PREFIX.length);
-  const keyObject = createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" });
+  const keyObject = nodeCrypto().createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" });
   pkcs8.fill(0, PKCS8_PREFIX.length);
   const entry: PrivateKeyEntry = { bytes: privateKey.slice(), keyObject, publicKey: undefined };
   privateKeys.set(privateKey, entry);
