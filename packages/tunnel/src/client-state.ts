@@ -19,19 +19,19 @@ import {
   P2pControlPacket,
   parseIpPacket,
 } from "@fz/ip-packet";
-import { Device, defaultRandom, type Endpoint, type Peer, type TunnResult } from "@fz/wireguard";
+import {
+  type Device,
+  defaultRandom,
+  type Endpoint,
+  type Peer,
+  type TunnResult,
+} from "@fz/wireguard";
 import { ClientDns, type DnsQuery } from "./client-dns.ts";
-import type { CoreOptions } from "./core-options.ts";
+import { type CoreOptions, createDevice } from "./core-options.ts";
+import { DropCounter } from "./drop-counter.ts";
 import type { TunnelEvent } from "./events.ts";
 import { type IpNetwork, sameAddress } from "./ip-network.ts";
-import {
-  type DropCounts,
-  type DropReason,
-  emptyDropCounts,
-  NONE,
-  type Transmit,
-  type TunnelOutput,
-} from "./output.ts";
+import { type DropCounts, NONE, type Transmit, type TunnelOutput } from "./output.ts";
 import { PeerWatch } from "./peer-watch.ts";
 import { RoutingTable } from "./routing-table.ts";
 
@@ -114,8 +114,7 @@ export class ClientState {
   readonly #dns: ClientDns;
   readonly #nat = new ClientDnsResourceNat<Uint8Array>();
   readonly #events: TunnelEvent[] = [];
-  readonly #drops = emptyDropCounts();
-  readonly #wireguardErrors: Record<string, number> = {};
+  readonly #counts = new DropCounter();
   readonly #emit = (event: TunnelEvent) => this.#events.push(event);
 
   constructor(config: ClientStateConfig, options: CoreOptions, now: number) {
@@ -126,15 +125,7 @@ export class ClientState {
       options.random ?? defaultRandom,
       (packet) => this.#packets.push(packet),
     );
-    this.#device = new Device({
-      privateKey: config.privateKey,
-      timeOriginMs: options.timeOriginMs,
-      maxStagedPackets: MAX_STAGED_PACKETS_PER_GATEWAY,
-      ...(options.aead === undefined ? {} : { aead: options.aead }),
-      ...(options.dh === undefined ? {} : { dh: options.dh }),
-      ...(options.random === undefined ? {} : { random: options.random }),
-      ...(options.mtu === undefined ? {} : { mtu: options.mtu }),
-    });
+    this.#device = createDevice(config.privateKey, options, MAX_STAGED_PACKETS_PER_GATEWAY);
     for (const gateway of config.gateways) {
       const peer = this.#device.addPeer(
         {
@@ -162,9 +153,9 @@ export class ClientState {
    */
   handleTunPacket(packet: Uint8Array, out: Uint8Array, now: number): TunnelOutput {
     const parsed = parseIpPacket(packet);
-    if (isWireError(parsed)) return this.#drop("malformed-packet");
+    if (isWireError(parsed)) return this.#counts.drop("malformed-packet");
     const ours = parsed.version === 4 ? this.#config.tunnelIpv4 : this.#config.tunnelIpv6;
-    if (!sameAddress(parsed.src, ours)) return this.#drop("wrong-source");
+    if (!sameAddress(parsed.src, ours)) return this.#counts.drop("wrong-source");
     // The proxy and sentinel ranges are the client's own: no CIDR resource can claim them.
     const proxyIps = this.#dns.proxyIpsOf(parsed.dst);
     if (proxyIps !== undefined) return this.#toProxyIp(packet, parsed, proxyIps, out, now);
@@ -173,7 +164,7 @@ export class ClientState {
     const route = sentinel === undefined ? this.#routes.lookup(parsed.dst) : undefined;
     if (route === undefined) {
       this.#answerUnreachable(parsed);
-      return this.#drop("no-route");
+      return this.#counts.drop("no-route");
     }
     const gateway = route.gateway;
     return this.#toNetwork(gateway.peer.encapsulate(packet, out, now), gateway.config.endpoint);
@@ -211,7 +202,7 @@ export class ClientState {
         this.#watch(result.peer, now);
         return NONE;
       case "error":
-        this.#countWireguardError(result.error);
+        this.#counts.wireguardError(result.error);
         return NONE;
     }
   }
@@ -246,7 +237,7 @@ export class ClientState {
           return { to: gateway.config.endpoint, datagram: result.packet };
         }
       } else if (result.type === "error") {
-        this.#countWireguardError(result.error);
+        this.#counts.wireguardError(result.error);
       }
       result = this.#device.pollTransmit(out, now);
     }
@@ -264,8 +255,7 @@ export class ClientState {
 
   stats(): ClientStats {
     return {
-      drops: { ...this.#drops },
-      wireguardErrors: { ...this.#wireguardErrors },
+      ...this.#counts.snapshot(),
       gateways: [...this.#gateways.values()].map(({ config, peer }) => {
         const stats = peer.stats();
         return {
@@ -285,11 +275,11 @@ export class ClientState {
   #fromGateway(packet: Uint8Array, peer: Peer, now: number): TunnelOutput {
     const gateway = this.#byPeer.get(peer);
     const parsed = parseIpPacket(packet);
-    if (gateway === undefined || isWireError(parsed)) return this.#drop("malformed-packet");
+    if (gateway === undefined || isWireError(parsed)) return this.#counts.drop("malformed-packet");
     if (isP2pControl(parsed)) return this.#handleControl(parsed, gateway, now);
-    if (this.#gatewayOf(parsed.src) !== gateway) return this.#drop("wrong-source");
+    if (this.#gatewayOf(parsed.src) !== gateway) return this.#counts.drop("wrong-source");
     const ours = parsed.version === 4 ? this.#config.tunnelIpv4 : this.#config.tunnelIpv6;
-    if (!sameAddress(parsed.dst, ours)) return this.#drop("wrong-destination");
+    if (!sameAddress(parsed.dst, ours)) return this.#counts.drop("wrong-destination");
     return { kind: "tun", packet };
   }
 
@@ -325,7 +315,7 @@ export class ClientState {
     const gateway = resource === undefined ? undefined : this.#gateways.get(resource.gateway);
     if (resource === undefined || gateway === undefined) {
       this.#answerUnreachable(packet);
-      return this.#drop("no-route");
+      return this.#counts.drop("no-route");
     }
     const key: NatKey = {
       gateway: gateway.config.id,
@@ -350,7 +340,7 @@ export class ClientState {
   #handleControl(packet: IpPacket, gateway: GatewayPeer, now: number): TunnelOutput {
     const control = P2pControlPacket.checked(packet);
     const event = isWireError(control) ? control : decodeP2pEvent(control);
-    if (isWireError(event)) return this.#drop("control");
+    if (isWireError(event)) return this.#counts.drop("control");
     switch (event.type) {
       case "DomainStatus":
         this.#nat.handleDomainStatus(
@@ -365,7 +355,7 @@ export class ClientState {
         return NONE;
       case "AssignedIps":
       case "Unknown":
-        return this.#drop("control");
+        return this.#counts.drop("control");
     }
   }
 
@@ -409,8 +399,8 @@ export class ClientState {
     if (result.type === "write-to-network")
       return { kind: "transmit", to, datagram: result.packet };
     if (result.type === "error") {
-      this.#countWireguardError(result.error);
-      this.#drops.wireguard++;
+      this.#counts.wireguardError(result.error);
+      this.#counts.drop("wireguard");
     }
     return NONE;
   }
@@ -422,14 +412,5 @@ export class ClientState {
 
   #watch(peer: Peer | undefined, now: number): void {
     if (peer !== undefined) this.#byPeer.get(peer)?.watch.check(now, this.#emit);
-  }
-
-  #drop(reason: DropReason): TunnelOutput {
-    this.#drops[reason]++;
-    return NONE;
-  }
-
-  #countWireguardError(error: string): void {
-    this.#wireguardErrors[error] = (this.#wireguardErrors[error] ?? 0) + 1;
   }
 }

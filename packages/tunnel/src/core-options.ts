@@ -1,4 +1,4 @@
-import type { AeadBackend, DiffieHellman, RandomSource } from "@fz/wireguard";
+import { type AeadBackend, Device, type DiffieHellman, type RandomSource } from "@fz/wireguard";
 
 /** What a state machine needs besides its configuration; the shell fills it in. */
 export interface CoreOptions {
@@ -10,4 +10,21 @@ export interface CoreOptions {
   readonly random?: RandomSource;
   /** Tunnel MTU; default 1280. */
   readonly mtu?: number;
+}
+
+/** The WireGuard device of a core, with the options the shell chose. */
+export function createDevice(
+  privateKey: Uint8Array,
+  options: CoreOptions,
+  maxStagedPackets?: number,
+): Device {
+  return new Device({
+    privateKey,
+    timeOriginMs: options.timeOriginMs,
+    ...(maxStagedPackets === undefined ? {} : { maxStagedPackets }),
+    ...(options.aead === undefined ? {} : { aead: options.aead }),
+    ...(options.dh === undefined ? {} : { dh: options.dh }),
+    ...(options.random === undefined ? {} : { random: options.random }),
+    ...(options.mtu === undefined ? {} : { mtu: options.mtu }),
+  });
 }

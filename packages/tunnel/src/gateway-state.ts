@@ -16,15 +16,15 @@ import {
   P2pControlPacket,
   parseIpPacket,
 } from "@fz/ip-packet";
-import { Device, type Endpoint, type Peer } from "@fz/wireguard";
-import type { CoreOptions } from "./core-options.ts";
+import type { Device, Endpoint, Peer } from "@fz/wireguard";
+import { type CoreOptions, createDevice } from "./core-options.ts";
+import { DropCounter } from "./drop-counter.ts";
 import type { TunnelEvent } from "./events.ts";
 import { type GatewayDnsResource, isProxyIp } from "./gateway-dns-resource.ts";
 import { type IpNetwork, networkContains, sameAddress } from "./ip-network.ts";
 import {
   type DropCounts,
   type DropReason,
-  emptyDropCounts,
   NONE,
   type Transmit,
   type TunnelOutput,
@@ -110,20 +110,12 @@ export class GatewayState {
   readonly #dnsNat = new GatewayDnsNat();
   readonly #transmits: Transmit[] = [];
   readonly #events: TunnelEvent[] = [];
-  readonly #drops = emptyDropCounts();
-  readonly #wireguardErrors: Record<string, number> = {};
+  readonly #counts = new DropCounter();
   readonly #emit = (event: TunnelEvent) => this.#events.push(event);
   #prohibited = 0;
 
   constructor(config: GatewayStateConfig, options: CoreOptions, now: number) {
-    this.#device = new Device({
-      privateKey: config.privateKey,
-      timeOriginMs: options.timeOriginMs,
-      ...(options.aead === undefined ? {} : { aead: options.aead }),
-      ...(options.dh === undefined ? {} : { dh: options.dh }),
-      ...(options.random === undefined ? {} : { random: options.random }),
-      ...(options.mtu === undefined ? {} : { mtu: options.mtu }),
-    });
+    this.#device = createDevice(config.privateKey, options);
     const resources = new Map(config.resources.map((resource) => [resource.id, resource]));
     const dnsResources = new Map(
       (config.dnsResources ?? []).map((resource) => [resource.id, resource.pattern]),
@@ -170,7 +162,7 @@ export class GatewayState {
       case "write-to-tunnel-v4":
       case "write-to-tunnel-v6": {
         const client = this.#byPeer.get(result.peer);
-        if (client === undefined) return this.#drop("unknown-client");
+        if (client === undefined) return this.#counts.drop("unknown-client");
         client.endpoint = from;
         // The responder's session is confirmed by the first data; look at most once a second.
         if (now - client.watchedAt >= 1000) {
@@ -186,7 +178,7 @@ export class GatewayState {
         this.#learnEndpoint(result.peer, from, now);
         return NONE;
       case "error":
-        this.#countWireguardError(result.error);
+        this.#counts.wireguardError(result.error);
         return NONE;
     }
   }
@@ -201,16 +193,16 @@ export class GatewayState {
       const nat = this.#dnsNat.translateInbound(packet, now);
       if (nat.kind === "translated") {
         const client = this.#byId.get(nat.client);
-        if (client === undefined) return this.#drop("unknown-client");
+        if (client === undefined) return this.#counts.drop("unknown-client");
         return this.#seal(client, packet, out, now);
       }
-      if (nat.kind === "dropped") return this.#drop(natDropReason(nat.reason));
+      if (nat.kind === "dropped") return this.#counts.drop(natDropReason(nat.reason));
     }
     const parsed = parseIpPacket(packet);
-    if (isWireError(parsed)) return this.#drop("malformed-packet");
+    if (isWireError(parsed)) return this.#counts.drop("malformed-packet");
     const client = this.#clientFor(parsed.dst);
-    if (client === undefined) return this.#drop("unknown-client");
-    if (!allows(client, parsed.src)) return this.#drop("not-allowed");
+    if (client === undefined) return this.#counts.drop("unknown-client");
+    if (!allows(client, parsed.src)) return this.#counts.drop("not-allowed");
     return this.#seal(client, packet, out, now);
   }
 
@@ -254,7 +246,7 @@ export class GatewayState {
           return { to: client.endpoint, datagram: result.packet };
         }
       } else if (result.type === "error") {
-        this.#countWireguardError(result.error);
+        this.#counts.wireguardError(result.error);
       }
       result = this.#device.pollTransmit(out, now);
     }
@@ -267,8 +259,7 @@ export class GatewayState {
 
   stats(): GatewayStats {
     return {
-      drops: { ...this.#drops },
-      wireguardErrors: { ...this.#wireguardErrors },
+      ...this.#counts.snapshot(),
       prohibited: this.#prohibited,
       dnsNat: this.#dnsNat.counters(),
       dnsNatFlows: this.#dnsNat.flowCount,
@@ -287,14 +278,14 @@ export class GatewayState {
 
   #fromClient(client: Client, packet: Uint8Array, now: number): TunnelOutput {
     const parsed = parseIpPacket(packet);
-    if (isWireError(parsed)) return this.#drop("malformed-packet");
+    if (isWireError(parsed)) return this.#counts.drop("malformed-packet");
     if (isP2pControl(parsed)) return this.#control(client, parsed, now);
     const own = parsed.version === 4 ? client.config.tunnelIpv4 : client.config.tunnelIpv6;
-    if (!sameAddress(parsed.src, own)) return this.#drop("wrong-source");
+    if (!sameAddress(parsed.src, own)) return this.#counts.drop("wrong-source");
     if (isProxyIp(parsed.dst)) return this.#toProxyIp(client, packet, now);
     if (!allows(client, parsed.dst)) {
       this.#prohibit(client, parsed, now);
-      return this.#drop("not-allowed");
+      return this.#counts.drop("not-allowed");
     }
     return { kind: "tun", packet };
   }
@@ -302,9 +293,9 @@ export class GatewayState {
   /** A p2p control packet from a client: AssignedIps sets up the NAT, Goodbye forgets it. */
   #control(client: Client, parsed: IpPacket, now: number): TunnelOutput {
     const control = P2pControlPacket.checked(parsed);
-    if (isWireError(control)) return this.#drop("control");
+    if (isWireError(control)) return this.#counts.drop("control");
     const event = decodeP2pEvent(control);
-    if (isWireError(event)) return this.#drop("control");
+    if (isWireError(event)) return this.#counts.drop("control");
     switch (event.type) {
       case "AssignedIps": {
         const allowed = client.dnsResources.get(event.resource)?.matches(event.domain) === true;
@@ -316,7 +307,7 @@ export class GatewayState {
         this.#dnsNat.forgetClient(client.config.id);
         return NONE;
       default:
-        return this.#drop("control");
+        return this.#counts.drop("control");
     }
   }
 
@@ -327,11 +318,11 @@ export class GatewayState {
         return { kind: "tun", packet };
       case "unreachable":
         if (result.reply !== undefined) this.#sendTo(client, result.reply, now);
-        return this.#drop("no-route");
+        return this.#counts.drop("no-route");
       case "dropped":
-        return this.#drop(natDropReason(result.reason));
+        return this.#counts.drop(natDropReason(result.reason));
       case "passthrough":
-        return this.#drop("no-route");
+        return this.#counts.drop("no-route");
     }
   }
 
@@ -358,16 +349,16 @@ export class GatewayState {
     const out = new Uint8Array(Math.max(MIN_SEAL_BUFFER, packet.length + 64));
     const result = client.peer.encapsulate(packet, out, now);
     if (result.type === "write-to-network") this.#transmits.push({ to, datagram: result.packet });
-    else if (result.type === "error") this.#countWireguardError(result.error);
+    else if (result.type === "error") this.#counts.wireguardError(result.error);
   }
 
   #seal(client: Client, packet: Uint8Array, out: Uint8Array, now: number): TunnelOutput {
     const to = client.endpoint;
-    if (to === undefined) return this.#drop("unknown-client");
+    if (to === undefined) return this.#counts.drop("unknown-client");
     const result = client.peer.encapsulate(packet, out, now);
     if (result.type === "write-to-network")
       return { kind: "transmit", to, datagram: result.packet };
-    if (result.type === "error") this.#countWireguardError(result.error);
+    if (result.type === "error") this.#counts.wireguardError(result.error);
     return NONE;
   }
 
@@ -381,15 +372,6 @@ export class GatewayState {
     if (client === undefined) return;
     client.endpoint = from;
     client.watch.check(now, this.#emit);
-  }
-
-  #drop(reason: DropReason): TunnelOutput {
-    this.#drops[reason]++;
-    return NONE;
-  }
-
-  #countWireguardError(error: string): void {
-    this.#wireguardErrors[error] = (this.#wireguardErrors[error] ?? 0) + 1;
   }
 }
 
