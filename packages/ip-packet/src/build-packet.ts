@@ -1,6 +1,7 @@
 import { writeU16, writeU32 } from "./bytes.ts";
 import { DEFAULT_TTL, emitIpv4Header, emitIpv6Header, ipHeaderLenOf } from "./emit-ip-header.ts";
-import { ICMP_HEADER_LEN, Icmpv4Type } from "./icmpv4.ts";
+import { ICMP_HEADER_LEN } from "./icmp-header.ts";
+import { Icmpv4Type } from "./icmpv4.ts";
 import { Icmpv6Type } from "./icmpv6.ts";
 import type { IpAddress, IpPacket } from "./ip-packet.ts";
 import { IpProtocol } from "./ip-protocol.ts";

@@ -1,5 +1,6 @@
 import { readU16, writeU16 } from "./bytes.ts";
-import { ICMP_HEADER_LEN, isIcmpv4Error } from "./icmpv4.ts";
+import { ICMP_HEADER_LEN } from "./icmp-header.ts";
+import { isIcmpv4Error } from "./icmpv4.ts";
 import { isIcmpv6Error } from "./icmpv6.ts";
 import { applyChecksumDelta } from "./incremental-checksum.ts";
 import type { IpAddress, IpPacket } from "./ip-packet.ts";

@@ -1,7 +1,8 @@
 import { bufferFor, finish } from "./build-packet.ts";
 import { writeU16, writeU32 } from "./bytes.ts";
 import { ipHeaderLenOf } from "./emit-ip-header.ts";
-import { ICMP_HEADER_LEN, Icmpv4Type, Icmpv4UnreachableCode, isIcmpv4Error } from "./icmpv4.ts";
+import { ICMP_HEADER_LEN } from "./icmp-header.ts";
+import { Icmpv4Type, Icmpv4UnreachableCode, isIcmpv4Error } from "./icmpv4.ts";
 import { Icmpv6Type, Icmpv6UnreachableCode, isIcmpv6Error } from "./icmpv6.ts";
 import type { IpAddress, IpPacket } from "./ip-packet.ts";
 import { IpProtocol } from "./ip-protocol.ts";

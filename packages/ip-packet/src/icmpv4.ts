@@ -1,4 +1,5 @@
-import { readU16, readU32, writeU16, writeU32 } from "./bytes.ts";
+import { readU16 } from "./bytes.ts";
+import { ICMP_HEADER_LEN, IcmpHeaderView } from "./icmp-header.ts";
 import { Ipv4Packet } from "./ipv4.ts";
 import { type WireError, wireError } from "./wire-error.ts";
 
@@ -7,8 +8,10 @@ import { type WireError, wireError } from "./wire-error.ts";
  * checksum and the 4 bytes every message type defines); after that no accessor reads past the
  * view. An error message's `embedded()` is a prefix view of the packet that caused it.
  */
-export class Icmpv4Packet {
-  private constructor(readonly bytes: Uint8Array) {}
+export class Icmpv4Packet extends IcmpHeaderView {
+  private constructor(bytes: Uint8Array) {
+    super(bytes);
+  }
 
   static checked(bytes: Uint8Array): Icmpv4Packet | WireError {
     if (bytes.length < ICMP_HEADER_LEN) return wireError("truncated");
@@ -19,64 +22,11 @@ export class Icmpv4Packet {
     return new Icmpv4Packet(bytes);
   }
 
-  get type(): number {
-    return this.bytes[0] ?? 0;
-  }
-
-  set type(type: number) {
-    this.bytes[0] = type;
-  }
-
-  get code(): number {
-    return this.bytes[1] ?? 0;
-  }
-
-  set code(code: number) {
-    this.bytes[1] = code;
-  }
-
-  get checksum(): number {
-    return readU16(this.bytes, ICMP_FIELD.CHECKSUM);
-  }
-
-  set checksum(checksum: number) {
-    writeU16(this.bytes, ICMP_FIELD.CHECKSUM, checksum);
-  }
-
-  /** The 4 bytes after the checksum, whose meaning depends on the type. */
-  get restOfHeader(): number {
-    return readU32(this.bytes, ICMP_FIELD.REST);
-  }
-
-  set restOfHeader(rest: number) {
-    writeU32(this.bytes, ICMP_FIELD.REST, rest);
-  }
-
-  /** Whether this is an echo request or reply, which carry an identifier and a sequence number. */
   get isEcho(): boolean {
     const type = this.type;
     return type === Icmpv4Type.EchoRequest || type === Icmpv4Type.EchoReply;
   }
 
-  /** Echo identifier (meaningful when `isEcho`). */
-  get echoId(): number {
-    return readU16(this.bytes, ICMP_FIELD.ECHO_ID);
-  }
-
-  set echoId(id: number) {
-    writeU16(this.bytes, ICMP_FIELD.ECHO_ID, id);
-  }
-
-  /** Echo sequence number (meaningful when `isEcho`). */
-  get echoSeq(): number {
-    return readU16(this.bytes, ICMP_FIELD.ECHO_SEQ);
-  }
-
-  set echoSeq(seq: number) {
-    writeU16(this.bytes, ICMP_FIELD.ECHO_SEQ, seq);
-  }
-
-  /** Whether this is an error message that embeds the packet that caused it. */
   get isError(): boolean {
     return isIcmpv4Error(this.type);
   }
@@ -87,11 +37,6 @@ export class Icmpv4Packet {
       this.code === Icmpv4UnreachableCode.FragmentationNeeded
       ? readU16(this.bytes, 6)
       : 0;
-  }
-
-  /** Everything after the 8-byte header. */
-  payload(): Uint8Array {
-    return this.bytes.subarray(ICMP_HEADER_LEN);
   }
 
   /** The packet an error message embeds, as a prefix view; "not-an-error" for other messages. */
@@ -134,16 +79,3 @@ export function isIcmpv4Error(type: number): boolean {
     type === Icmpv4Type.ParameterProblem
   );
 }
-
-/** Byte offsets shared by ICMPv4 and ICMPv6 headers. */
-export const ICMP_FIELD = {
-  TYPE: 0,
-  CODE: 1,
-  CHECKSUM: 2,
-  REST: 4,
-  ECHO_ID: 4,
-  ECHO_SEQ: 6,
-} as const;
-
-/** Type, code, checksum and the 4-byte rest of header. */
-export const ICMP_HEADER_LEN = 8;

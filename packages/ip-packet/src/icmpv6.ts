@@ -1,5 +1,5 @@
-import { readU16, readU32, writeU16, writeU32 } from "./bytes.ts";
-import { ICMP_FIELD, ICMP_HEADER_LEN } from "./icmpv4.ts";
+import { readU32 } from "./bytes.ts";
+import { ICMP_FIELD, ICMP_HEADER_LEN, IcmpHeaderView } from "./icmp-header.ts";
 import { Ipv6Packet } from "./ipv6.ts";
 import { type WireError, wireError } from "./wire-error.ts";
 
@@ -8,8 +8,10 @@ import { type WireError, wireError } from "./wire-error.ts";
  * 4 bytes every message type defines); after that no accessor reads past the view. An error
  * message's `embedded()` is a prefix view of the packet that caused it.
  */
-export class Icmpv6Packet {
-  private constructor(readonly bytes: Uint8Array) {}
+export class Icmpv6Packet extends IcmpHeaderView {
+  private constructor(bytes: Uint8Array) {
+    super(bytes);
+  }
 
   static checked(bytes: Uint8Array): Icmpv6Packet | WireError {
     if (bytes.length < ICMP_HEADER_LEN) return wireError("truncated");
@@ -20,64 +22,12 @@ export class Icmpv6Packet {
     return new Icmpv6Packet(bytes);
   }
 
-  get type(): number {
-    return this.bytes[0] ?? 0;
-  }
-
-  set type(type: number) {
-    this.bytes[0] = type;
-  }
-
-  get code(): number {
-    return this.bytes[1] ?? 0;
-  }
-
-  set code(code: number) {
-    this.bytes[1] = code;
-  }
-
-  get checksum(): number {
-    return readU16(this.bytes, ICMP_FIELD.CHECKSUM);
-  }
-
-  set checksum(checksum: number) {
-    writeU16(this.bytes, ICMP_FIELD.CHECKSUM, checksum);
-  }
-
-  /** The 4 bytes after the checksum, whose meaning depends on the type. */
-  get restOfHeader(): number {
-    return readU32(this.bytes, ICMP_FIELD.REST);
-  }
-
-  set restOfHeader(rest: number) {
-    writeU32(this.bytes, ICMP_FIELD.REST, rest);
-  }
-
-  /** Whether this is an echo request or reply, which carry an identifier and a sequence number. */
   get isEcho(): boolean {
     const type = this.type;
     return type === Icmpv6Type.EchoRequest || type === Icmpv6Type.EchoReply;
   }
 
-  /** Echo identifier (meaningful when `isEcho`). */
-  get echoId(): number {
-    return readU16(this.bytes, ICMP_FIELD.ECHO_ID);
-  }
-
-  set echoId(id: number) {
-    writeU16(this.bytes, ICMP_FIELD.ECHO_ID, id);
-  }
-
-  /** Echo sequence number (meaningful when `isEcho`). */
-  get echoSeq(): number {
-    return readU16(this.bytes, ICMP_FIELD.ECHO_SEQ);
-  }
-
-  set echoSeq(seq: number) {
-    writeU16(this.bytes, ICMP_FIELD.ECHO_SEQ, seq);
-  }
-
-  /** Whether this is an error message (types 0 to 127) that embeds the packet that caused it. */
+  /** Types 0 to 127 are errors. */
   get isError(): boolean {
     return isIcmpv6Error(this.type);
   }
@@ -85,11 +35,6 @@ export class Icmpv6Packet {
   /** MTU of a "packet too big" message; 0 for other messages. */
   get mtu(): number {
     return this.type === Icmpv6Type.PacketTooBig ? readU32(this.bytes, ICMP_FIELD.REST) : 0;
-  }
-
-  /** Everything after the 8-byte header. */
-  payload(): Uint8Array {
-    return this.bytes.subarray(ICMP_HEADER_LEN);
   }
 
   /** The packet an error message embeds, as a prefix view; "not-an-error" for other messages. */

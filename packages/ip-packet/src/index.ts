@@ -58,9 +58,8 @@ export {
   rewriteEmbeddedSourceAddress,
   rewriteEmbeddedSourcePort,
 } from "./icmp-error-rewrite.ts";
+export { ICMP_FIELD, ICMP_HEADER_LEN, IcmpHeaderView } from "./icmp-header.ts";
 export {
-  ICMP_FIELD,
-  ICMP_HEADER_LEN,
   Icmpv4Packet,
   Icmpv4Type,
   Icmpv4UnreachableCode,
