@@ -1,6 +1,7 @@
-import { formatIpAddress } from "@fz/ip-packet";
+import { formatIpAddress, type IpAddress } from "@fz/ip-packet";
 import { runApp, startTunnelProcess } from "@fz/shell";
-import { ClientState, DNS_ROUTES, formatIpNetwork, parseClientConfig } from "@fz/tunnel";
+import { DNS_ROUTES, formatIpNetwork, parseClientConfig } from "@fz/tunnel";
+import type { ClientCoreInput } from "./client-core.ts";
 import { pointResolvedAt, resolvedUpstreamsFile, usesResolved } from "./resolved.ts";
 import {
   pointSystemResolverAt,
@@ -36,14 +37,13 @@ export function runClient(options: RunOptions): Promise<number> {
     stderr: options.stderr,
     until: options.until,
     parse: parseClientConfig,
-    async start(config, logger) {
+    async start(config, logger, raw) {
       const resolvedOptions = { resolvectl: options.resolvectl, runDir: options.resolvedRunDir };
       const resolved = usesResolved(resolvConf, resolvedOptions);
       // Under systemd-resolved, resolv.conf lists its stub; its own file lists the real servers.
       const upstreamFile = resolved ? resolvedUpstreamsFile(resolvedOptions) : resolvConf;
       const fromResolvConf = config.upstreamDns.length === 0;
       const upstreamDns = fromResolvConf ? readNameservers(upstreamFile) : config.upstreamDns;
-      let core: ClientState | undefined;
       const tunnel = await startTunnelProcess({
         tun: {
           name: config.tunName,
@@ -57,22 +57,18 @@ export function runClient(options: RunOptions): Promise<number> {
           ],
         },
         listenPort: 0,
-        aead: config.aead,
         logger,
-        makeCore: (crypto, now) => {
-          core = new ClientState(
-            { ...config, upstreamDns },
-            { timeOriginMs: performance.timeOrigin, ...crypto },
-            now,
-          );
-          return core;
+        core: {
+          module: new URL("./client-core.ts", import.meta.url).href,
+          input: { raw, source: options.configPath, upstreamDns } satisfies ClientCoreInput,
+          aead: config.aead,
         },
+        forwardsDns: true,
       });
       let override: SystemResolverOverride | undefined;
       try {
-        if (config.setSystemResolver && core !== undefined) {
-          const servers = core.dnsServers();
-          const sentinels = [...servers.ipv4, ...servers.ipv6];
+        if (config.setSystemResolver) {
+          const sentinels = tunnel.info.sentinels as readonly IpAddress[];
           override = resolved
             ? pointResolvedAt(tunnel.device.name, sentinels, resolvedOptions)
             : pointSystemResolverAt(resolvConf, sentinels);
@@ -99,7 +95,8 @@ export function runClient(options: RunOptions): Promise<number> {
           upstream_dns_from: fromResolvConf ? upstreamFile : "config",
           system_resolver: pointed === undefined ? "unchanged" : pointed.path,
         },
-        stats: () => ({ io: tunnel.driver.stats(), tunnel: tunnel.driver.coreStats() }),
+        stats: () => tunnel.dataPlane.stats(),
+        failure: tunnel.dataPlane.failure,
         async stop() {
           try {
             await tunnel.stop();

@@ -2,12 +2,12 @@ import { formatIpAddress } from "@fz/ip-packet";
 import { runApp, startTunnelProcess } from "@fz/shell";
 import {
   formatIpNetwork,
-  GatewayState,
   parseGatewayConfig,
   TUNNEL_V4_RANGE_TEXT,
   TUNNEL_V6_RANGE_TEXT,
 } from "@fz/tunnel";
 import { enableForwarding } from "./forwarding.ts";
+import type { GatewayCoreInput } from "./gateway-core.ts";
 import { nodeNameResolver, serverText } from "./name-resolver.ts";
 
 export interface RunOptions {
@@ -29,7 +29,7 @@ export function runGateway(options: RunOptions): Promise<number> {
     stderr: options.stderr,
     until: options.until,
     parse: parseGatewayConfig,
-    async start(config, logger) {
+    async start(config, logger, raw) {
       const tunnel = await startTunnelProcess({
         tun: {
           name: config.tunName,
@@ -40,11 +40,13 @@ export function runGateway(options: RunOptions): Promise<number> {
           routes: [TUNNEL_V4_RANGE_TEXT, TUNNEL_V6_RANGE_TEXT],
         },
         listenPort: config.listenPort,
-        aead: config.aead,
         logger,
         resolve: nodeNameResolver(config.dnsResolver),
-        makeCore: (crypto, now) =>
-          new GatewayState(config, { timeOriginMs: performance.timeOrigin, ...crypto }, now),
+        core: {
+          module: new URL("./gateway-core.ts", import.meta.url).href,
+          input: { raw, source: options.configPath } satisfies GatewayCoreInput,
+          aead: config.aead,
+        },
       });
       let forwarding: { undo(): void };
       try {
@@ -69,7 +71,8 @@ export function runGateway(options: RunOptions): Promise<number> {
             config.dnsResolver === undefined ? "system" : serverText(config.dnsResolver),
           clients: config.clients.map((c) => `${c.id} ${formatIpAddress(c.tunnelIpv4)}`),
         },
-        stats: () => ({ io: tunnel.driver.stats(), tunnel: tunnel.driver.coreStats() }),
+        stats: () => tunnel.dataPlane.stats(),
+        failure: tunnel.dataPlane.failure,
         async stop() {
           try {
             await tunnel.stop();

@@ -14,6 +14,11 @@ export async function loadConfigFile<T>(
   path: string,
   parse: (raw: unknown, source: string) => T,
 ): Promise<T> {
+  return parse(await readConfigFile(path), path);
+}
+
+/** Reads a TOML configuration file into plain values, before validation. */
+export async function readConfigFile(path: string): Promise<unknown> {
   const file = Bun.file(path);
   if (!(await file.exists())) {
     throw new ConfigFileError(
@@ -35,7 +40,7 @@ export async function loadConfigFile<T>(
       error,
     );
   }
-  return parse(raw, path);
+  return raw;
 }
 
 /** Exit status for a configuration error, as BSD sysexits' EX_CONFIG. */

@@ -1,11 +1,13 @@
 import { createAppLogger, type Logger } from "@fz/log";
-import { EXIT_CONFIG, isConfigError, loadConfigFile } from "./config-file.ts";
+import { EXIT_CONFIG, isConfigError, readConfigFile } from "./config-file.ts";
 import { untilSignal } from "./signals.ts";
 
 /** A started app: what to log about it, its counters, and how to stop it. */
 export interface RunningApp {
   readonly details: Record<string, unknown>;
-  stats(): Record<string, unknown>;
+  stats(): Promise<Record<string, unknown>>;
+  /** Settles if the app fails by itself while running (its data plane died). */
+  readonly failure?: Promise<Error>;
   stop(): Promise<void>;
 }
 
@@ -16,7 +18,8 @@ export interface AppOptions<C extends { readonly logDir: string | undefined }> {
   /** Resolves when the app should stop; default: the first SIGINT or SIGTERM. */
   readonly until?: Promise<unknown> | undefined;
   readonly parse: (raw: unknown, source: string) => C;
-  readonly start: (config: C, logger: Logger) => Promise<RunningApp>;
+  /** Starts the app; `raw` is the file's TOML before validation, for a Worker to parse again. */
+  readonly start: (config: C, logger: Logger, raw: unknown) => Promise<RunningApp>;
 }
 
 /**
@@ -28,8 +31,10 @@ export async function runApp<C extends { readonly logDir: string | undefined }>(
   options: AppOptions<C>,
 ): Promise<number> {
   let config: C;
+  let raw: unknown;
   try {
-    config = await loadConfigFile(options.configPath, options.parse);
+    raw = await readConfigFile(options.configPath);
+    config = options.parse(raw, options.configPath);
   } catch (error) {
     if (!isConfigError(error)) throw error;
     options.stderr(`firezone ${options.role}: ${error.message}\n`);
@@ -38,16 +43,27 @@ export async function runApp<C extends { readonly logDir: string | undefined }>(
   const { logger, logFile } = createAppLogger({ role: options.role, logDir: config.logDir });
   const until = options.until ?? untilSignal();
   try {
-    const app = await options.start(config, logger);
+    const app = await options.start(config, logger, raw);
     logger.info(`${options.role} started`, {
       ...app.details,
       ...(logFile === undefined ? {} : { log_file: logFile }),
     });
-    const logStats = () => logger.info(`${options.role} stats`, app.stats());
+    const logStats = () => {
+      void app.stats().then((stats) => logger.info(`${options.role} stats`, stats));
+    };
     process.on("SIGUSR1", logStats);
-    const reason = await until;
+    const outcome = await Promise.race([
+      until.then((reason) => ({ reason })),
+      ...(app.failure === undefined ? [] : [app.failure.then((error) => ({ error }))]),
+    ]);
     process.off("SIGUSR1", logStats);
-    logger.info(`${options.role} stopping`, { reason: String(reason), ...app.stats() });
+    if ("error" in outcome) {
+      logger.error(`${options.role} failed`, { error: outcome.error });
+      await app.stop();
+      return 1;
+    }
+    const reason = outcome.reason;
+    logger.info(`${options.role} stopping`, { reason: String(reason), ...(await app.stats()) });
     await app.stop();
     return 0;
   } catch (error) {

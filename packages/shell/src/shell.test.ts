@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigFileError, isConfigError, loadConfigFile, unmapV4 } from "@fz/shell";
+import { ConfigFileError, isConfigError, loadConfigFile } from "@fz/shell";
 import { InvalidConfigError, parseClientConfig } from "@fz/tunnel";
 
 describe("loadConfigFile", () => {
@@ -40,10 +40,4 @@ describe("loadConfigFile", () => {
     expect(error.message).toContain("tunnel_ipv4: 1.2.3.4 is outside 100.64.0.0/11");
     rmSync(dir, { recursive: true, force: true });
   });
-});
-
-test("v4-mapped source addresses get their dotted spelling", () => {
-  expect(unmapV4("::ffff:198.18.1.2")).toBe("198.18.1.2");
-  expect(unmapV4("fd00::1")).toBe("fd00::1");
-  expect(unmapV4("::ffff:1")).toBe("::ffff:1");
 });

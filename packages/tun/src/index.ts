@@ -1,7 +1,11 @@
 export { type Cidr, parseCidr } from "./cidr.ts";
+export { DatagramReceiver, NOTHING_RECEIVED } from "./datagram-receiver.ts";
+export { DatagramSender } from "./datagram-sender.ts";
 export { TunConfigError, TunOpenError, TunPermissionError, TunUnavailableError } from "./errors.ts";
+export { READ_FAILED, readPacket, WOULD_BLOCK, writePacket } from "./fd-io.ts";
 export { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "./ip-text.ts";
 export { type TunIoStats, TunPacketIo, type TunPacketIoOptions } from "./packet-io.ts";
+export { PollError, Poller } from "./poller.ts";
 export {
   readSlotAddress,
   SLOT_DATA_MIN_OFFSET,
@@ -14,6 +18,7 @@ export {
   SOCKET_ADDRESS_BYTES,
   type SocketAddress,
   sameSocketAddress,
+  unmapIpv4Record,
 } from "./socket-address.ts";
 export {
   DEFAULT_TUN_MTU,
@@ -22,7 +27,6 @@ export {
   TunDevice,
   type TunOptions,
 } from "./tun-device.ts";
-export { TunWriter } from "./tun-writer.ts";
 export { UdpPacketIoError, UdpSocketError } from "./udp-errors.ts";
 export {
   DEFAULT_UDP_BATCH_SIZE,
@@ -39,3 +43,4 @@ export {
   UdpSocket,
   type UdpSocketOptions,
 } from "./udp-socket.ts";
+export { WakePipe } from "./wake-pipe.ts";

@@ -1,7 +1,6 @@
-import { ptr } from "bun:ffi";
 import type { PacketChannel } from "@fz/bufferpool";
 import type { IoWorkerMessage } from "./io-protocol.ts";
-import { errno, errnoName, libc, O_CLOEXEC } from "./linux/libc.ts";
+import { WakePipe } from "./wake-pipe.ts";
 
 /**
  * The Worker threads of an I/O pump (`TunPacketIo`, `UdpPacketIo`) and what stops them: a wake
@@ -10,7 +9,7 @@ import { errno, errnoName, libc, O_CLOEXEC } from "./linux/libc.ts";
  */
 export class IoWorkers {
   readonly wakeFd: number;
-  readonly #wakeWrite: number;
+  readonly #wake: WakePipe;
   readonly #workers: readonly Worker[];
   readonly #stopped: readonly Promise<void>[];
   readonly #fail: (message: string) => Error;
@@ -18,12 +17,8 @@ export class IoWorkers {
 
   /** Makes the wake pipe and `count` Workers running `script`; `fail` builds launch errors. */
   constructor(script: URL, count: number, fail: (message: string) => Error) {
-    const pipe = new Int32Array(2);
-    if (libc.pipe2(ptr(pipe), O_CLOEXEC) < 0) {
-      throw fail(`pipe2 for the Workers' wake-up failed: ${errnoName(errno())}`);
-    }
-    this.wakeFd = pipe[0] ?? -1;
-    this.#wakeWrite = pipe[1] ?? -1;
+    this.#wake = new WakePipe(fail);
+    this.wakeFd = this.#wake.readFd;
     this.#fail = fail;
     this.#workers = Array.from({ length: count }, () => new Worker(script.href));
     this.#stopped = this.#workers.map(
@@ -57,12 +52,11 @@ export class IoWorkers {
   /** Wakes the reader, closes `outbound` (the writer drains it first), waits, cleans up. Safe to call twice. */
   stop(outbound: PacketChannel | undefined): Promise<void> {
     this.#stopping ??= (async () => {
-      libc.write(this.#wakeWrite, ptr(Uint8Array.of(1)), 1);
+      this.#wake.wake();
       outbound?.close();
       await Promise.all(this.#stopped);
       for (const worker of this.#workers) worker.terminate();
-      libc.close(this.wakeFd);
-      libc.close(this.#wakeWrite);
+      this.#wake.close();
     })();
     return this.#stopping;
   }

@@ -11,7 +11,7 @@ export interface TunPacketIoOptions {
   /**
    * What to write: descriptors whose `meta` is the packet's byte offset in its slot. The writer
    * gives each slot back to the pool after writing it. Closing this channel stops the writer.
-   * Leave it out to write from the calling thread with `TunWriter` instead (no writer Worker).
+   * Leave it out to write from another thread with `writePacket` instead (no writer Worker).
    */
   readonly toTun?: PacketChannel;
   /** Packets moved per channel operation. Default 64. */

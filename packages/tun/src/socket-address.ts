@@ -1,6 +1,9 @@
 import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "./ip-text.ts";
 import { AF_INET, AF_INET6 } from "./linux/socket-calls.ts";
 
+/** The `::ffff` of `::ffff:0:0/96`: a sockaddr_in6 record's bytes 16..19 as a little-endian int32. */
+const MAPPED_MARKER = -65536;
+
 /** A UDP peer: `198.18.0.1` port 51820, or `fd00:198:18::1` port 51820. */
 export interface SocketAddress {
   readonly family: 4 | 6;
@@ -92,4 +95,18 @@ export function sameSocketAddress(
 function isIpv4Mapped(bytes: Uint8Array, offset: number): boolean {
   for (let i = 0; i < 10; i++) if (bytes[offset + i] !== 0) return false;
   return bytes[offset + 10] === 0xff && bytes[offset + 11] === 0xff;
+}
+
+/**
+ * A dual-stack socket reports an IPv4 source as `::ffff:a.b.c.d` in a sockaddr_in6; rewrite it
+ * in place as the sockaddr_in it is, so every IPv4 peer has one record form.
+ */
+export function unmapIpv4Record(words: Int32Array, at: number): void {
+  const first = words[at] ?? 0;
+  if ((first & 0xffff) === AF_INET || words[at + 2] !== 0 || words[at + 3] !== 0) return;
+  if (words[at + 4] !== MAPPED_MARKER) return;
+  words[at] = (first & -65536) | AF_INET;
+  words[at + 1] = words[at + 5] ?? 0;
+  words[at + 2] = 0;
+  words[at + 3] = 0;
 }

@@ -1,5 +1,6 @@
 import { ptr } from "bun:ffi";
 import { BufferPool, DescriptorBatch, PacketChannel } from "@fz/bufferpool";
+import { DatagramSender, setPointer } from "./datagram-sender.ts";
 import type { IoWorkerMessage } from "./io-protocol.ts";
 import { Errno, errno, libc, POLLIN } from "./linux/libc.ts";
 import {
@@ -9,30 +10,18 @@ import {
   MSG_DONTWAIT,
   MSG_TRUNC,
   Msghdr,
-  SEGMENT_CMSG_BYTES,
-  SEGMENT_CMSG_LENGTH,
   SOCKADDR_IN_BYTES,
   SOCKADDR_IN6_BYTES,
-  SOL_UDP,
-  SocketErrno,
   sockets,
-  UDP_SEGMENT,
 } from "./linux/socket-calls.ts";
 import { SLOT_DATA_MIN_OFFSET } from "./slot-address.ts";
+import { unmapIpv4Record } from "./socket-address.ts";
 import { UdpCounter, type UdpWorkerInit } from "./udp-io-protocol.ts";
 
 declare const self: Worker;
 
-const POLLOUT = 0x004;
-const TWO_TO_32 = 4294967296;
-/** Segments per GSO send: wireguard-go's cap, and what every kernel with UDP_SEGMENT accepts. */
-const MAX_GSO_SEGMENTS = 64;
-/** Largest UDP payload of one IPv4 datagram, which a GSO send may not exceed in total. */
-const MAX_GSO_BYTES = 65507;
 /** Receive calls between two looks at the wake pipe while the socket stays readable. */
 const MAX_ROUNDS_PER_POLL = 64;
-/** The `::ffff` of `::ffff:0:0/96`: a sockaddr_in6 record's bytes 16..19 as a little-endian int32. */
-const MAPPED_MARKER = -65536;
 
 self.onmessage = (event: MessageEvent<UdpWorkerInit>) => {
   const init = event.data;
@@ -48,13 +37,6 @@ self.onmessage = (event: MessageEvent<UdpWorkerInit>) => {
 
 function post(message: IoWorkerMessage): void {
   self.postMessage(message);
-}
-
-/** Stores a pointer (a number below 2^53) as the two 32-bit halves of a little-endian u64. */
-function setPointer(words: Uint32Array, byteOffset: number, pointer: number): void {
-  const index = byteOffset >> 2;
-  words[index] = pointer >>> 0;
-  words[index + 1] = Math.floor(pointer / TWO_TO_32);
 }
 
 function add(counters: Float64Array, index: number, amount: number): void {
@@ -153,7 +135,7 @@ function receiveLoop(init: UdpWorkerInit): void {
             spare[kept++] = slot;
             continue;
           }
-          if (init.family === 6) unmapIpv4Source(poolWords, pool.offsetOf(slot) >> 2);
+          if (init.family === 6) unmapIpv4Record(poolWords, pool.offsetOf(slot) >> 2);
           batch.add(slot, headers[(at + Msghdr.Length) >> 2] ?? 0, headroom);
         }
         add(counters, UdpCounter.DroppedTooLarge, kept);
@@ -179,24 +161,9 @@ function receiveLoop(init: UdpWorkerInit): void {
 }
 
 /**
- * A dual-stack socket reports an IPv4 source as `::ffff:a.b.c.d` in a sockaddr_in6; rewrite it
- * in place as the sockaddr_in it is, so every IPv4 peer has one record form.
- */
-function unmapIpv4Source(words: Int32Array, at: number): void {
-  const first = words[at] ?? 0;
-  if ((first & 0xffff) === AF_INET || words[at + 2] !== 0 || words[at + 3] !== 0) return;
-  if (words[at + 4] !== MAPPED_MARKER) return;
-  words[at] = (first & -65536) | AF_INET;
-  words[at + 1] = words[at + 5] ?? 0;
-  words[at + 2] = 0;
-  words[at + 3] = 0;
-}
-
-/**
- * Waits on the channel, sends each batch with sendmmsg straight from the slots (the destination
- * from each slot's record, the datagram at its `meta` offset), and gives the slots back. With
- * GSO, a run of datagrams to one peer with one size (the last may be shorter) goes as one
- * message whose iovecs point at the slots, split by the kernel (UDP_SEGMENT in a cmsg).
+ * Waits on the channel and sends each batch straight from the slots (the destination from each
+ * slot's record, the datagram at its `meta` offset) with a `DatagramSender`, then gives the
+ * slots back. Slots with one peer next to each other may share a GSO message.
  */
 function sendLoop(init: UdpWorkerInit): void {
   const pool = BufferPool.attach(init.pool);
@@ -204,79 +171,18 @@ function sendLoop(init: UdpWorkerInit): void {
   const counters = new Float64Array(init.counters);
   const base = ptr(new Uint8Array(init.pool));
   const poolWords = new Int32Array(init.pool);
-  const capacity = init.batchSize;
-
-  const headers = new Uint32Array((capacity * MMSGHDR_BYTES) / 4);
-  const iovecs = new Uint32Array((capacity * IOVEC_BYTES) / 4);
-  const controls = new Uint32Array((capacity * SEGMENT_CMSG_BYTES) / 4);
-  const segmentSizes = new Uint16Array(controls.buffer);
-  const headersPointer = ptr(headers);
-  const iovecsPointer = ptr(iovecs);
-  const controlsPointer = ptr(controls);
-  for (let m = 0; m < capacity; m++) {
-    const at = (m * SEGMENT_CMSG_BYTES) >> 2;
-    controls[at] = SEGMENT_CMSG_LENGTH;
-    controls[at + 2] = SOL_UDP;
-    controls[at + 3] = UDP_SEGMENT;
-    headers[(m * MMSGHDR_BYTES + Msghdr.NameLength) >> 2] = SOCKADDR_IN6_BYTES;
-  }
-  const pollfds = Int32Array.of(init.fd, POLLOUT);
-  const pollPointer = ptr(pollfds);
-
-  const slots = new Int32Array(capacity);
-  const lengths = new Int32Array(capacity);
-  const messageSize = new Int32Array(capacity);
-  const messageBytes = new Int32Array(capacity);
-  const batch = new DescriptorBatch(capacity);
-  let gso = init.gso;
-
-  /** Lays out messages for datagrams `from` onwards; those before `singlesUntil` go alone. */
-  const layOut = (from: number, total: number, singlesUntil: number): number => {
-    let messages = 0;
-    for (let first = from; first < total; ) {
-      const size = lengths[first] ?? 0;
-      let segments = 1;
-      let bytes = size;
-      if (gso && first >= singlesUntil && size > 0) {
-        const record = pool.offsetOf(slots[first] ?? 0) >> 2;
-        while (first + segments < total && segments < MAX_GSO_SEGMENTS) {
-          const next = lengths[first + segments] ?? 0;
-          if (next === 0 || next > size || bytes + next > MAX_GSO_BYTES) break;
-          const other = pool.offsetOf(slots[first + segments] ?? 0) >> 2;
-          if (!samePeer(poolWords, record, other)) break;
-          bytes += next;
-          segments++;
-          if (next < size) break;
-        }
-      }
-      const at = messages * MMSGHDR_BYTES;
-      setPointer(headers, at + Msghdr.Name, base + pool.offsetOf(slots[first] ?? 0));
-      setPointer(headers, at + Msghdr.Iov, iovecsPointer + first * IOVEC_BYTES);
-      headers[(at + Msghdr.IovLength) >> 2] = segments;
-      if (segments > 1) {
-        segmentSizes[(messages * SEGMENT_CMSG_BYTES + 16) >> 1] = size;
-        setPointer(headers, at + Msghdr.Control, controlsPointer + messages * SEGMENT_CMSG_BYTES);
-        headers[(at + Msghdr.ControlLength) >> 2] = SEGMENT_CMSG_BYTES;
-      } else {
-        setPointer(headers, at + Msghdr.Control, 0);
-        headers[(at + Msghdr.ControlLength) >> 2] = 0;
-      }
-      messageSize[messages] = segments;
-      messageBytes[messages] = bytes;
-      messages++;
-      first += segments;
-    }
-    return messages;
-  };
+  const sender = new DatagramSender(init.fd, init.batchSize, init.gso);
+  const batch = new DescriptorBatch(init.batchSize);
+  let invalid = 0;
 
   for (;;) {
     if (channel.popBatch(batch) === 0) {
       if (channel.wait() === "closed") return;
       continue;
     }
-    let total = 0;
-    let invalid = 0;
     let owned = 0;
+    let peer = -1;
+    let previous = -1;
     for (let i = 0; i < batch.count; i++) {
       const slot = batch.slots[i] ?? -1;
       const offset = batch.metas[i] ?? 0;
@@ -291,68 +197,24 @@ function sendLoop(init: UdpWorkerInit): void {
         invalid++;
         continue;
       }
-      slots[total] = slot;
-      lengths[total] = length;
-      setPointer(iovecs, total * IOVEC_BYTES, base + pool.offsetOf(slot) + offset);
-      iovecs[(total * IOVEC_BYTES + 8) >> 2] = length;
-      total++;
+      const record = pool.offsetOf(slot);
+      if (previous < 0 || !samePeer(poolWords, previous >> 2, record >> 2)) peer = i;
+      previous = record;
+      sender.add(base + record + offset, length, base + record, peer);
     }
-    let failed = invalid;
-    let sent = 0;
-    let bytes = 0;
-    let calls = 0;
-    let segmented = 0;
-    let singlesUntil = 0;
-    for (let next = 0; next < total; ) {
-      const messages = layOut(next, total, singlesUntil);
-      const done = sockets.sendmmsg(init.fd, headersPointer, messages, 0);
-      calls++;
-      if (done > 0) {
-        for (let m = 0; m < done; m++) {
-          const segments = messageSize[m] ?? 0;
-          next += segments;
-          sent += segments;
-          bytes += messageBytes[m] ?? 0;
-          if (segments > 1) segmented++;
-        }
-        continue;
-      }
-      if (done === 0) {
-        failed += total - next;
-        break;
-      }
-      const code = errno();
-      if (code === SocketErrno.EINTR) continue;
-      if (code === SocketErrno.EAGAIN) {
-        libc.poll(pollPointer, 1, -1);
-        continue;
-      }
-      // The first message failed. A GSO message is retried as single datagrams (the kernel
-      // refuses GSO past the path MTU, and with EIO where the device cannot checksum it);
-      // a single one is counted and skipped.
-      const segments = messageSize[0] ?? 1;
-      if (segments > 1) {
-        if (code === SocketErrno.EIO) {
-          gso = false;
-          add(counters, UdpCounter.GsoFallbacks, 1);
-        }
-        singlesUntil = next + segments;
-        continue;
-      }
-      failed++;
-      next++;
-    }
+    sender.flush();
     try {
       pool.giveBackBatch(batch.slots, owned);
     } catch {
       // A slot that was not taken (a double send): the others went back; count it and go on.
-      failed++;
+      invalid++;
     }
-    add(counters, UdpCounter.Sent, sent);
-    add(counters, UdpCounter.SentBytes, bytes);
-    add(counters, UdpCounter.SendCalls, calls);
-    add(counters, UdpCounter.SendErrors, failed);
-    add(counters, UdpCounter.GsoMessages, segmented);
+    counters[UdpCounter.Sent] = sender.sent;
+    counters[UdpCounter.SentBytes] = sender.sentBytes;
+    counters[UdpCounter.SendCalls] = sender.sendCalls;
+    counters[UdpCounter.SendErrors] = sender.sendErrors + invalid;
+    counters[UdpCounter.GsoMessages] = sender.gsoMessages;
+    counters[UdpCounter.GsoFallbacks] = sender.gsoFallbacks;
   }
 }
 

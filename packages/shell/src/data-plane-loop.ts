@@ -1,0 +1,350 @@
+import { ptr } from "bun:ffi";
+import { BufferPool } from "@fz/bufferpool";
+import {
+  DatagramReceiver,
+  DatagramSender,
+  Poller,
+  READ_FAILED,
+  readPacket,
+  SOCKET_ADDRESS_BYTES,
+  unmapIpv4Record,
+  WakePipe,
+  writePacket,
+} from "@fz/tun";
+import type { ResolveRequest, TunnelEvent, TunnelOutput } from "@fz/tunnel";
+import type { Endpoint } from "@fz/wireguard";
+import type { DataPlaneStats } from "./data-plane-protocol.ts";
+import { EndpointRecords } from "./endpoint-records.ts";
+import type { ResolvedAddresses, TunnelCore } from "./tunnel-core.ts";
+
+/** Packets or datagrams handled per readiness before looking at the other descriptors again. */
+const BATCH = 64;
+/** Bytes a slot holds: an IP packet up to MTU 2016 with WireGuard's 32 bytes around it. */
+const SLOT_CAPACITY = 2048;
+/** Room in front of a packet for WireGuard's 16-byte header, so encryption happens in place. */
+const WIREGUARD_HEADER_BYTES = 16;
+/** Forwarded DNS responses per receive, and the most bytes one may have (EDNS0's usual 4096). */
+const DNS_BATCH = 8;
+const DNS_RESPONSE_BYTES = 4096;
+const POLL_FOREVER = -1;
+const MAX_POLL_MS = 2 ** 31 - 1;
+
+export interface DataPlaneLoopOptions {
+  readonly core: TunnelCore;
+  readonly tunFd: number;
+  readonly udpFd: number;
+  /** The socket for the client's forwarded DNS queries, or -1. */
+  readonly dnsFd: number;
+  readonly wakeFd: number;
+  readonly gso: boolean;
+  /** Called when the wake pipe was readable, after draining it. */
+  readonly onWake: () => void;
+  readonly onEvent: (event: TunnelEvent) => void;
+  readonly onResolve: (request: ResolveRequest) => void;
+  readonly now?: () => number;
+}
+
+/**
+ * The whole data path on one thread: a sans-IO core and every descriptor it needs, in a single
+ * poll() loop. TUN packets are read straight into pool slots, sealed in place and sent with
+ * sendmmsg (GSO where runs allow); datagrams arrive by recvmmsg into slots, are opened into one
+ * output slot and written to the TUN device at once. Nothing is handed to another thread, so a
+ * packet costs no wake-up beyond the poll() that found it; the one timer is poll()'s timeout,
+ * from the core's `pollTimeout()`. After every input the core's other outputs are drained.
+ */
+export class DataPlaneLoop {
+  readonly #core: TunnelCore;
+  readonly #tunFd: number;
+  readonly #wakeFd: number;
+  readonly #now: () => number;
+  readonly #onWake: () => void;
+  readonly #onEvent: (event: TunnelEvent) => void;
+  readonly #onResolve: (request: ResolveRequest) => void;
+  readonly #pool = BufferPool.create({ slotCount: 2 * BATCH + 1, slotCapacity: SLOT_CAPACITY });
+  readonly #poolBytes: Uint8Array;
+  readonly #poolWords: Int32Array;
+  readonly #base: number;
+  readonly #poller: Poller;
+  readonly #sender: DatagramSender;
+  readonly #receiver: DatagramReceiver;
+  readonly #peers = new EndpointRecords();
+  /** Slots armed for datagrams (their records take the source) and for TUN reads. */
+  readonly #udpSlots = new Int32Array(BATCH);
+  readonly #tunSlots = new Int32Array(BATCH);
+  /** Each TUN slot from 16 bytes before its packet: where the sealed datagram goes. */
+  readonly #sealViews: Uint8Array[] = [];
+  /** Where an opened datagram's packet goes. */
+  readonly #openView: Uint8Array;
+  readonly #scratch = new Uint8Array(SLOT_CAPACITY);
+  readonly #dns: DnsSocket | undefined;
+  readonly #wakeDrain = new Uint8Array(64);
+  #running = true;
+  #tunPackets = 0;
+  #datagrams = 0;
+  #droppedDatagrams = 0;
+  #tunReadErrors = 0;
+  #tunWriteErrors = 0;
+  #lookups = 0;
+  #lookupFailures = 0;
+  #wakeups = 0;
+
+  constructor(options: DataPlaneLoopOptions) {
+    this.#core = options.core;
+    this.#tunFd = options.tunFd;
+    this.#wakeFd = options.wakeFd;
+    this.#now = options.now ?? (() => performance.now());
+    this.#onWake = options.onWake;
+    this.#onEvent = options.onEvent;
+    this.#onResolve = options.onResolve;
+    const pool = this.#pool;
+    this.#poolBytes = new Uint8Array(pool.buffer);
+    this.#poolWords = new Int32Array(pool.buffer);
+    this.#base = ptr(this.#poolBytes);
+    this.#sender = new DatagramSender(options.udpFd, BATCH, options.gso);
+    this.#receiver = new DatagramReceiver(options.udpFd, BATCH);
+    for (let i = 0; i < BATCH; i++) {
+      const udpSlot = this.#take();
+      this.#udpSlots[i] = udpSlot;
+      const record = this.#base + pool.offsetOf(udpSlot);
+      this.#receiver.arm(i, record, record + pool.headroom, pool.slotCapacity);
+      const tunSlot = this.#take();
+      this.#tunSlots[i] = tunSlot;
+      this.#sealViews.push(pool.bytes(tunSlot).subarray(pool.headroom - WIREGUARD_HEADER_BYTES));
+    }
+    this.#openView = pool.bytes(this.#take()).subarray(pool.headroom);
+    this.#dns = options.dnsFd >= 0 ? new DnsSocket(options.dnsFd) : undefined;
+    const fds = [options.wakeFd, options.tunFd, options.udpFd];
+    if (options.dnsFd >= 0) fds.push(options.dnsFd);
+    this.#poller = new Poller(fds);
+  }
+
+  /** Runs until `stop()` is called (from `onWake`). */
+  run(): void {
+    const core = this.#core;
+    this.#afterInput();
+    while (this.#running) {
+      const deadline = core.pollTimeout();
+      const timeout =
+        deadline === undefined
+          ? POLL_FOREVER
+          : Math.min(MAX_POLL_MS, Math.max(0, Math.ceil(deadline - this.#now())));
+      this.#poller.wait(timeout);
+      const now = this.#now();
+      if (deadline !== undefined && now >= deadline) core.handleTimeout(now);
+      if (this.#poller.ready(2)) this.#receiveDatagrams();
+      if (this.#poller.ready(1)) this.#readTun();
+      if (this.#dns !== undefined && this.#poller.ready(3)) this.#receiveDns(this.#dns);
+      if (this.#poller.ready(0)) {
+        this.#wakeups++;
+        WakePipe.drain(this.#wakeFd, this.#wakeDrain);
+        this.#onWake();
+      }
+      this.#afterInput();
+    }
+  }
+
+  stop(): void {
+    this.#running = false;
+  }
+
+  /** A lookup the shell ran for the core's `onResolve` request. */
+  resolved(id: number, addresses: ResolvedAddresses): void {
+    if (addresses === "failed") this.#lookupFailures++;
+    this.#core.handleResolved?.(id, addresses, this.#now());
+  }
+
+  coreStats(): object {
+    return this.#core.stats();
+  }
+
+  stats(): DataPlaneStats {
+    const sender = this.#sender;
+    const receiver = this.#receiver;
+    return {
+      tunPackets: this.#tunPackets,
+      datagrams: this.#datagrams,
+      sent: sender.sent,
+      sendCalls: sender.sendCalls,
+      sendErrors: sender.sendErrors,
+      gsoMessages: sender.gsoMessages,
+      gsoFallbacks: sender.gsoFallbacks,
+      droppedDatagrams: this.#droppedDatagrams + receiver.truncated,
+      tunReadErrors: this.#tunReadErrors,
+      tunWriteErrors: this.#tunWriteErrors,
+      receiveErrors: receiver.receiveErrors,
+      dnsQueries: this.#dns?.queries ?? 0,
+      dnsResponses: this.#dns?.responses ?? 0,
+      lookups: this.#lookups,
+      lookupFailures: this.#lookupFailures,
+      wakeups: this.#wakeups,
+    };
+  }
+
+  #take(): number {
+    const slot = this.#pool.take();
+    if (slot === undefined) throw new Error("the data plane's pool is smaller than its batches");
+    return slot;
+  }
+
+  #receiveDatagrams(): void {
+    const count = this.#receiver.receive();
+    const core = this.#core;
+    const pool = this.#pool;
+    const headroom = pool.headroom;
+    const now = this.#now();
+    for (let i = 0; i < count; i++) {
+      const length = this.#receiver.length(i);
+      if (length < 0) continue;
+      const record = pool.offsetOf(this.#udpSlots[i] ?? 0);
+      unmapIpv4Record(this.#poolWords, record >> 2);
+      const from = this.#peers.endpointOf(this.#poolBytes, this.#poolWords, record >> 2);
+      if (from === undefined) {
+        this.#droppedDatagrams++;
+        continue;
+      }
+      const datagram = new Uint8Array(pool.buffer, record + headroom, length);
+      // A reply (a handshake response, a cookie) lies in the one output slot: send it now.
+      this.#handle(core.handleDatagram(from, datagram, this.#openView, now), true);
+    }
+    this.#datagrams += count;
+  }
+
+  #readTun(): void {
+    const core = this.#core;
+    const pool = this.#pool;
+    const headroom = pool.headroom;
+    const now = this.#now();
+    let count = 0;
+    for (; count < BATCH; count++) {
+      const at = pool.offsetOf(this.#tunSlots[count] ?? 0) + headroom;
+      const length = readPacket(this.#tunFd, this.#base + at, SLOT_CAPACITY);
+      if (length < 0) {
+        if (length === READ_FAILED) this.#tunReadErrors++;
+        break;
+      }
+      const packet = new Uint8Array(pool.buffer, at, length);
+      const seal = this.#sealViews[count] ?? this.#scratch;
+      this.#handle(core.handleTunPacket(packet, seal, now), false);
+    }
+    this.#tunPackets += count;
+    this.#sender.flush();
+  }
+
+  /**
+   * Acts on one result. A datagram sealed in its own TUN slot waits for the batch's flush;
+   * with `sendNow`, or when it lies outside the pool (a buffer the core reuses), it goes now.
+   */
+  #handle(result: TunnelOutput, sendNow: boolean): void {
+    if (result.kind === "transmit") {
+      const datagram = result.datagram;
+      const inPool = datagram.buffer === this.#pool.buffer;
+      this.#queue(
+        inPool ? this.#base + datagram.byteOffset : ptr(datagram),
+        datagram.length,
+        result.to,
+      );
+      if (sendNow || !inPool) this.#sender.flush();
+    } else if (result.kind === "tun") {
+      this.#writeTun(result.packet);
+    }
+  }
+
+  #queue(pointer: number, length: number, to: Endpoint): void {
+    let index = this.#peers.recordFor(to);
+    if (index < 0) {
+      // A full address book starts over, once what points at its records is sent.
+      this.#sender.flush();
+      this.#peers.clear();
+      index = this.#peers.recordFor(to);
+      if (index < 0) {
+        this.#sender.sendErrors++;
+        return;
+      }
+    }
+    this.#sender.add(pointer, length, this.#peers.pointer(index), index);
+  }
+
+  #writeTun(packet: Uint8Array): void {
+    const pointer =
+      packet.buffer === this.#pool.buffer ? this.#base + packet.byteOffset : ptr(packet);
+    if (!writePacket(this.#tunFd, pointer, packet.length)) this.#tunWriteErrors++;
+  }
+
+  #afterInput(): void {
+    const core = this.#core;
+    const now = this.#now();
+    for (let out = core.pollTransmit(this.#scratch, now); out; ) {
+      this.#queue(ptr(out.datagram), out.datagram.length, out.to);
+      this.#sender.flush();
+      out = core.pollTransmit(this.#scratch, now);
+    }
+    for (let packet = core.pollPacket?.(); packet; packet = core.pollPacket?.()) {
+      this.#writeTun(packet);
+    }
+    for (let event = core.pollEvent(); event; event = core.pollEvent()) this.#onEvent(event);
+    const dns = this.#dns;
+    if (dns !== undefined) {
+      for (let query = core.pollDnsQuery?.(); query; query = core.pollDnsQuery?.()) {
+        dns.send(query.query, query.upstream);
+      }
+    }
+    for (let request = core.pollResolve?.(); request; request = core.pollResolve?.()) {
+      this.#lookups++;
+      this.#onResolve(request);
+    }
+  }
+
+  #receiveDns(dns: DnsSocket): void {
+    const core = this.#core;
+    dns.receive((upstream, response) => core.handleDnsResponse?.(upstream, response, this.#now()));
+  }
+}
+
+/** The client's socket for forwarded DNS queries, outside the tunnel. */
+class DnsSocket {
+  queries = 0;
+  responses = 0;
+  readonly #sender: DatagramSender;
+  readonly #receiver: DatagramReceiver;
+  readonly #peers = new EndpointRecords(64);
+  readonly #buffer = new Uint8Array(DNS_BATCH * (SOCKET_ADDRESS_BYTES + DNS_RESPONSE_BYTES));
+  readonly #words = new Int32Array(this.#buffer.buffer);
+
+  constructor(fd: number) {
+    this.#sender = new DatagramSender(fd, 1, false);
+    this.#receiver = new DatagramReceiver(fd, DNS_BATCH);
+    const base = ptr(this.#buffer);
+    for (let i = 0; i < DNS_BATCH; i++) {
+      const record = base + i * SOCKET_ADDRESS_BYTES;
+      const data = base + DNS_BATCH * SOCKET_ADDRESS_BYTES + i * DNS_RESPONSE_BYTES;
+      this.#receiver.arm(i, record, data, DNS_RESPONSE_BYTES);
+    }
+  }
+
+  send(query: Uint8Array, upstream: Endpoint): void {
+    let index = this.#peers.recordFor(upstream);
+    if (index < 0) {
+      this.#peers.clear();
+      index = this.#peers.recordFor(upstream);
+    }
+    if (index < 0) return;
+    this.queries++;
+    this.#sender.add(ptr(query), query.length, this.#peers.pointer(index), index);
+    this.#sender.flush();
+  }
+
+  receive(onResponse: (upstream: Endpoint, response: Uint8Array) => void): void {
+    const count = this.#receiver.receive();
+    for (let i = 0; i < count; i++) {
+      const length = this.#receiver.length(i);
+      if (length < 0) continue;
+      const record = (i * SOCKET_ADDRESS_BYTES) >> 2;
+      unmapIpv4Record(this.#words, record);
+      const upstream = this.#peers.endpointOf(this.#buffer, this.#words, record);
+      if (upstream === undefined) continue;
+      this.responses++;
+      const at = DNS_BATCH * SOCKET_ADDRESS_BYTES + i * DNS_RESPONSE_BYTES;
+      onResponse(upstream, this.#buffer.slice(at, at + length));
+    }
+  }
+}
