@@ -44,6 +44,8 @@ self.onmessage = async (event: MessageEvent<DataPlaneInit>) => {
       ...(fallbackReason === undefined ? {} : { aeadFallback: fallbackReason }),
       info: built.info ?? {},
     });
+    // What building the core left behind would otherwise stay in the heap's peak for good.
+    Bun.gc(true);
     loop.run();
     report({ type: "stopped" });
   } catch (error) {

@@ -44,6 +44,8 @@ export async function runApp<C extends { readonly logDir: string | undefined }>(
   const until = options.until ?? untilSignal();
   try {
     const app = await options.start(config, logger, raw);
+    // Start-up garbage (config, TOML, logger set-up) goes before the long run begins.
+    Bun.gc(true);
     logger.info(`${options.role} started`, {
       ...app.details,
       ...(logFile === undefined ? {} : { log_file: logFile }),

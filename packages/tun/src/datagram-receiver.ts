@@ -22,7 +22,7 @@ export const NOTHING_RECEIVED = 0;
  */
 export class DatagramReceiver {
   readonly capacity: number;
-  /** Datagrams the kernel cut short (larger than their data area) so far; `receive` skips them. */
+  /** Datagrams the kernel cut short (larger than their data area), counted by `length(i)`. */
   truncated = 0;
   receiveCalls = 0;
   receiveErrors = 0;
@@ -73,7 +73,10 @@ export class DatagramReceiver {
     }
   }
 
-  /** The length of message `index` of the last receive, or -1 when the kernel truncated it. */
+  /**
+   * The length of message `index` of the last receive, or -1 when the kernel truncated it
+   * (counted in `truncated`: ask once per message).
+   */
   length(index: number): number {
     const at = index * MMSGHDR_BYTES;
     if (((this.#headers[(at + Msghdr.Flags) >> 2] ?? 0) & MSG_TRUNC) !== 0) {
