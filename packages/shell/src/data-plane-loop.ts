@@ -87,6 +87,8 @@ export class DataPlaneLoop {
   #lookups = 0;
   #lookupFailures = 0;
   #wakeups = 0;
+  /** Packets the core threw on (a bug): dropped and counted, so one packet never stops the rest. */
+  #coreErrors = 0;
 
   constructor(options: DataPlaneLoopOptions) {
     this.#core = options.core;
@@ -177,6 +179,7 @@ export class DataPlaneLoop {
       lookups: this.#lookups,
       lookupFailures: this.#lookupFailures,
       wakeups: this.#wakeups,
+      coreErrors: this.#coreErrors,
     };
   }
 
@@ -203,8 +206,12 @@ export class DataPlaneLoop {
         continue;
       }
       const datagram = new Uint8Array(pool.buffer, record + headroom, length);
-      // A reply (a handshake response, a cookie) lies in the one output slot: send it now.
-      this.#handle(core.handleDatagram(from, datagram, this.#openView, now), true);
+      try {
+        // A reply (a handshake response, a cookie) lies in the one output slot: send it now.
+        this.#handle(core.handleDatagram(from, datagram, this.#openView, now), true);
+      } catch {
+        this.#coreErrors++;
+      }
     }
     this.#datagrams += count;
   }
@@ -224,7 +231,11 @@ export class DataPlaneLoop {
       }
       const packet = new Uint8Array(pool.buffer, at, length);
       const seal = this.#sealViews[count] ?? this.#scratch;
-      this.#handle(core.handleTunPacket(packet, seal, now), false);
+      try {
+        this.#handle(core.handleTunPacket(packet, seal, now), false);
+      } catch {
+        this.#coreErrors++;
+      }
     }
     this.#tunPackets += count;
     this.#sender.flush();

@@ -54,4 +54,6 @@ export interface DataPlaneStats {
   readonly lookups: number;
   readonly lookupFailures: number;
   readonly wakeups: number;
+  /** Packets and datagrams the core threw on: dropped and counted. */
+  readonly coreErrors: number;
 }

@@ -131,12 +131,17 @@ describe.skipIf(!ready)("our client and gateway, with the example configs", () =
     async () => {
       const t = fresh();
       const body = serveHttp(t);
-      await start(t.gateway, "gateway", EXAMPLE_GATEWAY_CONFIG);
-      await start(t.client, "client", EXAMPLE_CLIENT_CONFIG);
+      const gateway = await start(t.gateway, "gateway", EXAMPLE_GATEWAY_CONFIG);
+      const client = await start(t.client, "client", EXAMPLE_CLIENT_CONFIG);
       expect(pings(t, Addresses.resource4)).toContain("3 received");
       expect(pings(t, Addresses.resource6)).toContain("3 received");
       expect(await fetchFrom(t, `http://${Addresses.resource4}:8080/hello.txt`)).toBe(body);
       expect(await fetchFrom(t, `http://[${Addresses.resource6}]:8080/hello.txt`)).toBe(body);
+      // Both re-executed themselves in place (same pid) without JSC's FTL tier.
+      for (const { process: child } of [gateway, client]) {
+        const environment = readFileSync(`/proc/${child.pid}/environ`, "utf8").split("\0");
+        expect(environment).toContain("BUN_JSC_useFTLJIT=0");
+      }
     },
     TIMEOUT_MS,
   );
