@@ -1,5 +1,11 @@
 import { ptr } from "bun:ffi";
-import { encodeSocketAddress, formatIpv4, formatIpv6, SOCKET_ADDRESS_BYTES } from "@fz/tun";
+import {
+  decodeSocketAddress,
+  encodeSocketAddress,
+  formatIpv4,
+  formatIpv6,
+  SOCKET_ADDRESS_BYTES,
+} from "@fz/tun";
 import type { Endpoint } from "@fz/wireguard";
 
 /** Peers remembered before the book starts over; far more than a tunnel process talks to. */
@@ -63,8 +69,20 @@ export class EndpointRecords {
       at,
     );
     if (encoded === undefined) return -1;
+    // Another spelling of a known peer (`FD00::1`, `::ffff:198.18.0.1`) is that peer.
+    const plain = decodeSocketAddress(this.#records, at);
+    if (plain === undefined) return -1;
+    if (plain.address !== endpoint.address) {
+      const same = this.#byText.get(textKey(plain.address, plain.port));
+      const sameIndex = same === undefined ? undefined : this.#byObject.get(same);
+      if (sameIndex !== undefined) {
+        this.#byObject.set(endpoint, sameIndex);
+        return sameIndex;
+      }
+      if (plain.family !== family) encodeSocketAddress(plain, this.#records, at);
+    }
     this.#count++;
-    this.#remember(endpoint, index);
+    this.#remember(endpoint, index, plain.address);
     return index;
   }
 
@@ -110,14 +128,15 @@ export class EndpointRecords {
     const to = (index * SOCKET_ADDRESS_BYTES) >> 2;
     for (let i = 0; i < SOCKET_ADDRESS_BYTES >> 2; i++)
       this.#words[to + i] = words[wordOffset + i] ?? 0;
-    this.#remember(endpoint, index);
+    this.#remember(endpoint, index, address);
     return endpoint;
   }
 
-  #remember(endpoint: Endpoint, index: number): void {
+  /** Files `endpoint` under record `index` and the plain text of its address. */
+  #remember(endpoint: Endpoint, index: number, plainAddress: string): void {
     this.#byObject.set(endpoint, index);
-    this.#byText.set(textKey(endpoint.address, endpoint.port), endpoint);
-    if (!endpoint.address.includes(":")) {
+    this.#byText.set(textKey(plainAddress, endpoint.port), endpoint);
+    if (!plainAddress.includes(":")) {
       const address = (this.#words[(index * SOCKET_ADDRESS_BYTES + 4) >> 2] ?? 0) >>> 0;
       this.#byIpv4.set(endpoint.port * TWO_TO_32 + address, endpoint);
     }
