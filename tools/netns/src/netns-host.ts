@@ -15,6 +15,8 @@ export class NetnsHost {
   static create(name: string): NetnsHost {
     run(["ip", "netns", "add", name]);
     const host = new NetnsHost(name);
+    live.add(host);
+    cleanUpOnExit();
     try {
       host.exec(["ip", "link", "set", "lo", "up"]);
     } catch (error) {
@@ -77,6 +79,12 @@ export class NetnsHost {
       Promise.all(this.#processes.map((child) => child.exited)),
       Bun.sleep(graceMs),
     ]);
+    this.#removeNow();
+  }
+
+  /** Kills what still runs inside and deletes the namespace, synchronously. */
+  #removeNow(): void {
+    live.delete(this);
     for (const child of this.#processes) child.kill("SIGKILL");
     tryRun(["ip", "netns", "pids", this.name])
       .stdout.split("\n")
@@ -86,6 +94,37 @@ export class NetnsHost {
       });
     tryRun(["ip", "netns", "delete", this.name]);
     rmSync(`/etc/netns/${this.name}`, { recursive: true, force: true });
+  }
+
+  /** Removes every namespace this process made and has not destroyed yet. */
+  static removeAllNow(): void {
+    for (const host of [...live]) {
+      host.#destroyed = true;
+      host.#removeNow();
+    }
+  }
+}
+
+const live = new Set<NetnsHost>();
+let exitHooksInstalled = false;
+
+/**
+ * A test process that is killed (a runner stopping its tasks, Ctrl-C) never reaches its
+ * finally blocks: remove its namespaces on the way out, whatever ends it.
+ */
+function cleanUpOnExit(): void {
+  if (exitHooksInstalled) return;
+  exitHooksInstalled = true;
+  process.on("exit", () => NetnsHost.removeAllNow());
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+  ] as const) {
+    process.once(signal, () => {
+      NetnsHost.removeAllNow();
+      process.exit(code);
+    });
   }
 }
 
