@@ -1,6 +1,6 @@
 import { formatIpAddress, type IpAddress } from "@fz/ip-packet";
 import { runApp, startTunnelProcess } from "@fz/shell";
-import { DNS_ROUTES, formatIpNetwork, parseClientConfig } from "@fz/tunnel";
+import { DNS_ROUTES, formatIpNetwork, parseClientConfig } from "@fz/tunnel/config";
 import type { ClientCoreInput } from "./client-core.ts";
 import { pointResolvedAt, resolvedUpstreamsFile, usesResolved } from "./resolved.ts";
 import {

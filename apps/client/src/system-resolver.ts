@@ -5,7 +5,7 @@ import {
   DNS_SENTINEL_V6_RANGE,
   networkContains,
   type Upstream,
-} from "@fz/tunnel";
+} from "@fz/tunnel/config";
 
 /** Where the system's DNS servers are listed, unless a test points elsewhere. */
 export const SYSTEM_RESOLV_CONF = "/etc/resolv.conf";

@@ -1,7 +1,7 @@
 import { Resolver } from "node:dns/promises";
 import { type IpAddress, parseIpv4, parseIpv6 } from "@fz/ip-packet";
 import type { NameResolver } from "@fz/shell";
-import type { GatewayConfig } from "@fz/tunnel";
+import type { GatewayConfig } from "@fz/tunnel/config";
 
 type Endpoint = NonNullable<GatewayConfig["dnsResolver"]>;
 

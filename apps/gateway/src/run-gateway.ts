@@ -5,7 +5,7 @@ import {
   parseGatewayConfig,
   TUNNEL_V4_RANGE_TEXT,
   TUNNEL_V6_RANGE_TEXT,
-} from "@fz/tunnel";
+} from "@fz/tunnel/config";
 import { enableForwarding } from "./forwarding.ts";
 import type { GatewayCoreInput } from "./gateway-core.ts";
 import { nodeNameResolver, serverText } from "./name-resolver.ts";

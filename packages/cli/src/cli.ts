@@ -1,8 +1,5 @@
 import { parseArgs } from "node:util";
-import { runClient } from "@fz/client";
-import { runGateway } from "@fz/gateway";
 import manifest from "../package.json" with { type: "json" };
-import { keygen, pubkey } from "./keys.ts";
 
 /** Where the CLI writes; the bin passes stdout and stderr, tests pass collectors. */
 export interface CliOutput {
@@ -24,30 +21,37 @@ export const VERSION: string = manifest.version;
 /** Exit status for a command line that could not be understood, as BSD sysexits' EX_USAGE. */
 export const EXIT_USAGE = 64;
 
+// Each command loads its own modules: a tunnel's main thread then carries none of the code
+// that only its data-plane Worker runs, and `keygen` none of the tunnel.
 const commands: readonly Command[] = [
   {
     name: "client",
     summary: "Run the client: --config FILE (TOML); needs root for the TUN device",
     run: (args, io) =>
-      runWithConfig("client", args, io, (configPath) => runClient({ configPath, stderr: io.err })),
+      runWithConfig("client", args, io, async (configPath) => {
+        const { runClient } = await import("@fz/client");
+        return runClient({ configPath, stderr: io.err });
+      }),
   },
   {
     name: "gateway",
     summary: "Run the gateway: --config FILE (TOML); needs root for TUN, forwarding and nftables",
     run: (args, io) =>
-      runWithConfig("gateway", args, io, (configPath) =>
-        runGateway({ configPath, stderr: io.err }),
-      ),
+      runWithConfig("gateway", args, io, async (configPath) => {
+        const { runGateway } = await import("@fz/gateway");
+        return runGateway({ configPath, stderr: io.err });
+      }),
   },
   {
     name: "keygen",
     summary: "Print a new private key (as `wg genkey`)",
-    run: (_args, io) => keygen(io),
+    run: async (_args, io) => (await import("./keys.ts")).keygen(io),
   },
   {
     name: "pubkey",
     summary: "Read a private key on stdin, print its public key (as `wg pubkey`)",
-    run: async (_args, io) => pubkey((await io.readStdin?.()) ?? "", io),
+    run: async (_args, io) =>
+      (await import("./keys.ts")).pubkey((await io.readStdin?.()) ?? "", io),
   },
   { name: "help", summary: "Show this help", run: (_args, io) => printHelp(io) },
   { name: "version", summary: "Print the version", run: (_args, io) => printVersion(io) },

@@ -1,4 +1,4 @@
-import { InvalidConfigError } from "@fz/tunnel";
+import { InvalidConfigError } from "@fz/tunnel/config";
 
 /** The configuration file could not be read or is not TOML; the message says which and where. */
 export class ConfigFileError extends Error {

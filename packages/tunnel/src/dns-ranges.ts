@@ -7,7 +7,7 @@ import {
   SENTINEL_V4_PREFIX,
   SENTINEL_V6_BASE,
   SENTINEL_V6_PREFIX,
-} from "@fz/dns-nat";
+} from "@fz/dns-nat/names";
 import type { IpNetwork } from "./ip-network.ts";
 
 /** 100.100.111.0/24: the sentinel DNS servers the operating system is pointed at. */

@@ -4,7 +4,7 @@ import {
   type NamePattern,
   parsePattern,
   type Upstream,
-} from "@fz/dns-nat";
+} from "@fz/dns-nat/names";
 import type { FieldReader } from "./fields.ts";
 import { parseHostPort } from "./host-port.ts";
 

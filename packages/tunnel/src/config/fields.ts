@@ -1,5 +1,6 @@
 import { parseIpv4, parseIpv6 } from "@fz/ip-packet";
-import { decodeKey, type Endpoint, KeyFormatError } from "@fz/wireguard";
+import type { Endpoint } from "@fz/wireguard";
+import { decodeKey, KeyFormatError } from "@fz/wireguard/keys";
 import { formatIpNetwork, type IpNetwork, networkContains, parseIpNetwork } from "../ip-network.ts";
 import type { ConfigProblem } from "./config-error.ts";
 import { parseHostPort } from "./host-port.ts";
