@@ -12,14 +12,11 @@ import {
   type UdpSocketOptions,
   unmapIpv4Record,
 } from "@fz/tun";
-import { insideNamespace, ip, isRoot, run } from "./netns.ts";
+import { createVethPair, deleteVethPair, insideNamespace, isRoot, PAIR } from "./netns.ts";
 
 const NS_A = `fztun-dgram-a-${process.pid}`;
 const NS_B = `fztun-dgram-b-${process.pid}`;
-const A4 = "198.18.0.1";
-const B4 = "198.18.0.2";
-const A6 = "fd00:198:18::1";
-const B6 = "fd00:198:18::2";
+const { a4: A4, b4: B4, a6: A6, b6: B6 } = PAIR;
 /** Inside 198.18.0.0/15 but on no link of the namespaces, which have no default route. */
 const NOWHERE4 = "198.19.255.1";
 const AF_INET = 2;
@@ -133,42 +130,10 @@ const totalBytes = (datagrams: readonly { readonly bytes: Uint8Array }[]) =>
 const familyOf = (source: Uint8Array) => (source[0] ?? 0) | ((source[1] ?? 0) << 8);
 
 describe.skipIf(!isRoot)("DatagramSender and DatagramReceiver on real sockets", () => {
-  beforeAll(() => {
-    ip("netns", "add", NS_A);
-    ip("netns", "add", NS_B);
-    ip(
-      "-n",
-      NS_A,
-      "link",
-      "add",
-      "veth-a",
-      "type",
-      "veth",
-      "peer",
-      "name",
-      "veth-b",
-      "netns",
-      NS_B,
-    );
-    for (const [namespace, device, v4, v6] of [
-      [NS_A, "veth-a", A4, A6],
-      [NS_B, "veth-b", B4, B6],
-    ] as const) {
-      ip("-n", namespace, "link", "set", "lo", "up");
-      ip("-n", namespace, "addr", "add", `${v4}/24`, "dev", device);
-      ip("-n", namespace, "addr", "add", `${v6}/64`, "dev", device, "nodad");
-      ip("-n", namespace, "link", "set", device, "up");
-    }
-    // A new veth drops what it is given until the kernel activates its queue (up to a second
-    // later); one ping per family waits for that and fills the neighbour tables.
-    for (const peer of [B4, B6]) {
-      run("ip", "netns", "exec", NS_A, "ping", "-c", "1", "-W", "3", peer);
-    }
-  });
+  beforeAll(() => createVethPair(NS_A, NS_B));
   afterAll(() => {
     for (const socket of opened) socket.close();
-    run("ip", "netns", "delete", NS_A);
-    run("ip", "netns", "delete", NS_B);
+    deleteVethPair(NS_A, NS_B);
     retained.length = 0;
   });
 

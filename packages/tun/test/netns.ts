@@ -30,6 +30,43 @@ export function ip(...args: string[]): void {
   if (result.exitCode !== 0) throw new Error(`ip ${args.join(" ")}: ${result.output}`);
 }
 
+/** The addresses of the two ends of `createVethPair`. */
+export const PAIR = {
+  a4: "198.18.0.1",
+  b4: "198.18.0.2",
+  a6: "fd00:198:18::1",
+  b6: "fd00:198:18::2",
+} as const;
+
+/**
+ * Makes namespaces `a` and `b` joined by a veth pair with `PAIR`'s addresses (/24 and /64), up
+ * and ready: a new veth drops what it is given until the kernel activates its queue (up to a
+ * second later), so one ping per family waits for that and fills the neighbour tables.
+ */
+export function createVethPair(a: string, b: string): void {
+  ip("netns", "add", a);
+  ip("netns", "add", b);
+  ip("-n", a, "link", "add", "veth-a", "type", "veth", "peer", "name", "veth-b", "netns", b);
+  for (const [namespace, device, v4, v6] of [
+    [a, "veth-a", PAIR.a4, PAIR.a6],
+    [b, "veth-b", PAIR.b4, PAIR.b6],
+  ] as const) {
+    ip("-n", namespace, "link", "set", "lo", "up");
+    ip("-n", namespace, "addr", "add", `${v4}/24`, "dev", device);
+    ip("-n", namespace, "addr", "add", `${v6}/64`, "dev", device, "nodad");
+    ip("-n", namespace, "link", "set", device, "up");
+  }
+  for (const peer of [PAIR.b4, PAIR.b6]) {
+    run("ip", "netns", "exec", a, "ping", "-c", "1", "-W", "3", peer);
+  }
+}
+
+/** Deletes the namespaces `createVethPair` made (the veth goes with them). */
+export function deleteVethPair(a: string, b: string): void {
+  run("ip", "netns", "delete", a);
+  run("ip", "netns", "delete", b);
+}
+
 /** Calls `body` with this thread inside the named namespace, and comes back after. */
 export function insideNamespace<T>(name: string, body: () => T): T {
   const home = openPath("/proc/thread-self/ns/net");

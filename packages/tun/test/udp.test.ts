@@ -12,14 +12,11 @@ import {
   type UdpSocketOptions,
   writeSlotAddress,
 } from "@fz/tun";
-import { insideNamespace, ip, isRoot, run } from "./netns.ts";
+import { createVethPair, deleteVethPair, insideNamespace, isRoot, PAIR } from "./netns.ts";
 
 const NS_A = `fztun-udp-a-${process.pid}`;
 const NS_B = `fztun-udp-b-${process.pid}`;
-const A4 = "198.18.0.1";
-const B4 = "198.18.0.2";
-const A6 = "fd00:198:18::1";
-const B6 = "fd00:198:18::2";
+const { a4: A4, b4: B4, a6: A6, b6: B6 } = PAIR;
 
 interface Received {
   readonly source: SocketAddress | undefined;
@@ -161,42 +158,10 @@ while time.time() < end:
 const SIZES = [0, 1, 2, 20, 31, 32, 33, 64, 100, 548, 1024, 1280, 1312, 1316, 1400, 1472, 1500];
 
 describe.skipIf(!isRoot)("UdpPacketIo on real sockets in a network namespace", () => {
-  beforeAll(() => {
-    ip("netns", "add", NS_A);
-    ip("netns", "add", NS_B);
-    ip(
-      "-n",
-      NS_A,
-      "link",
-      "add",
-      "veth-a",
-      "type",
-      "veth",
-      "peer",
-      "name",
-      "veth-b",
-      "netns",
-      NS_B,
-    );
-    for (const [namespace, device, v4, v6] of [
-      [NS_A, "veth-a", A4, A6],
-      [NS_B, "veth-b", B4, B6],
-    ] as const) {
-      ip("-n", namespace, "link", "set", "lo", "up");
-      ip("-n", namespace, "addr", "add", `${v4}/24`, "dev", device);
-      ip("-n", namespace, "addr", "add", `${v6}/64`, "dev", device, "nodad");
-      ip("-n", namespace, "link", "set", device, "up");
-    }
-    // A new veth drops what it is given until the kernel activates its queue (up to a second
-    // later); one ping per family waits for that and fills the neighbour tables.
-    for (const peer of [B4, B6]) {
-      run("ip", "netns", "exec", NS_A, "ping", "-c", "1", "-W", "3", peer);
-    }
-  });
+  beforeAll(() => createVethPair(NS_A, NS_B));
   afterAll(async () => {
     for (const end of opened) await closeEnd(end);
-    run("ip", "netns", "delete", NS_A);
-    run("ip", "netns", "delete", NS_B);
+    deleteVethPair(NS_A, NS_B);
   });
 
   test("IPv4 and IPv6 peers reach one dual-stack socket and get their datagrams echoed, 0 to 1500 bytes, in order", async () => {
