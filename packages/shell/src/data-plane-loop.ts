@@ -3,6 +3,7 @@ import { BufferPool } from "@fz/bufferpool";
 import {
   DatagramReceiver,
   DatagramSender,
+  lastErrorName,
   Poller,
   READ_FAILED,
   readPacket,
@@ -27,6 +28,12 @@ const WIREGUARD_HEADER_BYTES = 16;
 const DNS_BATCH = 8;
 const DNS_RESPONSE_BYTES = 4096;
 const POLL_FOREVER = -1;
+/**
+ * Readiness after readiness with nothing read: the descriptor is broken, not busy (a TUN
+ * interface deleted under us reports readable forever and fails every read), and spinning on
+ * it would burn a core. Normal traffic never gets near this many in a row.
+ */
+const MAX_EMPTY_READINESS = 64;
 const MAX_POLL_MS = 2 ** 31 - 1;
 
 export interface DataPlaneLoopOptions {
@@ -79,6 +86,8 @@ export class DataPlaneLoop {
   readonly #dns: DnsSocket | undefined;
   readonly #wakeDrain = new Uint8Array(64);
   #running = true;
+  #emptyTunReadiness = 0;
+  #emptyUdpReadiness = 0;
   #tunPackets = 0;
   #datagrams = 0;
   #droppedDatagrams = 0;
@@ -183,6 +192,12 @@ export class DataPlaneLoop {
     };
   }
 
+  /** Gives up on a descriptor that failed `streak` readinesses in a row; the shell exits. */
+  #checkBroken(what: string, streak: number): void {
+    if (streak < MAX_EMPTY_READINESS) return;
+    throw new Error(`${what} fails every read (${lastErrorName()}); was it removed?`);
+  }
+
   #take(): number {
     const slot = this.#pool.take();
     if (slot === undefined) throw new Error("the data plane's pool is smaller than its batches");
@@ -190,7 +205,12 @@ export class DataPlaneLoop {
   }
 
   #receiveDatagrams(): void {
+    const errors = this.#receiver.receiveErrors;
     const count = this.#receiver.receive();
+    if (count > 0) this.#emptyUdpReadiness = 0;
+    else if (this.#receiver.receiveErrors > errors) {
+      this.#checkBroken("the UDP socket", ++this.#emptyUdpReadiness);
+    }
     const core = this.#core;
     const pool = this.#pool;
     const headroom = pool.headroom;
@@ -226,9 +246,13 @@ export class DataPlaneLoop {
       const at = pool.offsetOf(this.#tunSlots[count] ?? 0) + headroom;
       const length = readPacket(this.#tunFd, this.#base + at, SLOT_CAPACITY);
       if (length < 0) {
-        if (length === READ_FAILED) this.#tunReadErrors++;
+        if (length === READ_FAILED) {
+          this.#tunReadErrors++;
+          if (count === 0) this.#checkBroken("the TUN device", ++this.#emptyTunReadiness);
+        }
         break;
       }
+      this.#emptyTunReadiness = 0;
       const packet = new Uint8Array(pool.buffer, at, length);
       const seal = this.#sealViews[count] ?? this.#scratch;
       try {

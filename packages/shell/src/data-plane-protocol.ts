@@ -32,7 +32,7 @@ export type DataPlaneReport =
   | { readonly type: "resolve"; readonly request: ResolveRequest }
   | { readonly type: "stats"; readonly id: number; readonly stats: Record<string, unknown> }
   | { readonly type: "stopped" }
-  | { readonly type: "failed"; readonly message: string };
+  | { readonly type: "failed"; readonly message: string; readonly stack?: string };
 
 /** What the data plane counts, besides the core's own counters. */
 export interface DataPlaneStats {

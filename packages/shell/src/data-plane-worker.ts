@@ -49,10 +49,11 @@ self.onmessage = async (event: MessageEvent<DataPlaneInit>) => {
     loop.run();
     report({ type: "stopped" });
   } catch (error) {
-    report({
-      type: "failed",
-      message: error instanceof Error ? (error.stack ?? error.message) : String(error),
-    });
+    report(
+      error instanceof Error
+        ? { type: "failed", message: error.message, ...(error.stack ? { stack: error.stack } : {}) }
+        : { type: "failed", message: String(error) },
+    );
   }
 };
 

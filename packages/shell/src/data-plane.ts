@@ -135,7 +135,7 @@ export class DataPlane {
           stopped();
           return;
         case "failed":
-          logger.error("data plane failed", { error: message.message });
+          logger.error("data plane failed", { error: message.message, stack: message.stack });
           failed(new DataPlaneError(`the data plane failed: ${message.message}`));
           stopped();
           return;

@@ -1,4 +1,5 @@
 import { Errno, errno, libc } from "./linux/libc.ts";
+import { socketErrnoName } from "./linux/socket-calls.ts";
 
 /** `readPacket`: the descriptor has nothing to read now. */
 export const WOULD_BLOCK = -1;
@@ -22,4 +23,9 @@ export function readPacket(fd: number, pointer: number, capacity: number): numbe
 /** Writes `length` bytes at `pointer` as one packet; false when the kernel refused it. */
 export function writePacket(fd: number, pointer: number, length: number): boolean {
   return libc.write(fd, pointer, length) === length;
+}
+
+/** The name of this thread's last error from a libc call (`EBADFD`, `ECONNREFUSED`, ...). */
+export function lastErrorName(): string {
+  return socketErrnoName(errno());
 }

@@ -219,6 +219,26 @@ describe.skipIf(!ready)("our client and gateway, with the example configs", () =
     },
     TIMEOUT_MS,
   );
+
+  test(
+    "a TUN interface deleted under the client ends it with a clear error, not a spinning core",
+    async () => {
+      const t = fresh();
+      await start(t.gateway, "gateway", EXAMPLE_GATEWAY_CONFIG);
+      const client = await start(t.client, "client", EXAMPLE_CLIENT_CONFIG);
+      const resolvConf = `/etc/netns/${t.client.name}/resolv.conf`;
+      const before = readFileSync(resolvConf, "utf8");
+      t.client.exec(["ip", "link", "del", "tun-firezone"]);
+      const status = await Promise.race([client.process.exited, Bun.sleep(10_000)]);
+      expect(status).toBe(1);
+      const failure = client.records().find((record) => record.message === "data plane failed");
+      expect(String(failure?.error)).toContain("the TUN device fails every read");
+      // It still put the resolver file back on the way out.
+      expect(readFileSync(resolvConf, "utf8")).not.toBe(before);
+      expect(client.records().some((r) => r.message === "system resolver restored")).toBe(true);
+    },
+    TIMEOUT_MS,
+  );
 });
 
 describe.skipIf(!ready)("interop with stock WireGuard", () => {

@@ -34,6 +34,7 @@ export const Errno = {
   ENODEV: 19,
   EINVAL: 22,
   ENXIO: 6,
+  EBADFD: 77,
 } as const;
 
 const NAMES: Record<number, string> = Object.fromEntries(
