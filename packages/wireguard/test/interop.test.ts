@@ -6,9 +6,15 @@
  * wrong, so every echo reply proves our bytes right.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import {
+  addAddress,
+  connect,
+  NetnsHost,
+  startWireguardGo,
+  uniqueInterfaceName,
+  wgKeyPair,
+} from "@fz/netns";
 import { defaultRandom, encodeKey, nobleX25519 } from "@fz/wireguard";
 import { loadNativeAead, NativeAeadUnavailableError } from "@fz/wireguard/native";
 
@@ -24,9 +30,6 @@ if (SKIP) {
 const PID = process.pid;
 const NS_WG = `fzwg${PID}w`;
 const NS_US = `fzwg${PID}u`;
-const WG_IF = `fzwg${PID}`;
-const VETH_WG = `fzwg${PID}a`;
-const VETH_US = `fzwg${PID}b`;
 const UNDERLAY_WG = "198.18.77.1";
 const UNDERLAY_US = "198.18.77.2";
 const INNER_WG4 = "198.19.77.1";
@@ -55,13 +58,13 @@ class OurSide {
   readonly ready: Promise<void>;
   stderr = "";
 
-  constructor(config: Record<string, unknown>) {
+  constructor(host: NetnsHost, config: Record<string, unknown>) {
     const child = Bun.spawn(
       [
         "ip",
         "netns",
         "exec",
-        NS_US,
+        host.name,
         process.execPath,
         join(import.meta.dir, "interop-peer.ts"),
         JSON.stringify(config),
@@ -118,37 +121,25 @@ class OurSide {
   }
 }
 
-function run(command: string[]): string {
-  const result = Bun.spawnSync(command, { stdout: "pipe", stderr: "pipe" });
-  if (result.exitCode !== 0) {
-    throw new Error(
-      `${command.join(" ")} failed (${result.exitCode}): ${result.stderr.toString()}`,
-    );
-  }
-  return result.stdout.toString();
-}
+describe.skipIf(SKIP)("interop with wireguard-go", () => {
+  let wgHost: NetnsHost | undefined;
+  let usHost: NetnsHost | undefined;
+  let wireguardGoLog = "";
+  let ours: OurSide | undefined;
 
-function tryRun(command: string[]): void {
-  Bun.spawnSync(command, { stdout: "ignore", stderr: "ignore" });
-}
+  const side = (): OurSide => {
+    if (ours === undefined) throw new Error("our side did not start");
+    return ours;
+  };
+  const wireguardGoHost = (): NetnsHost => {
+    if (wgHost === undefined) throw new Error("wireguard-go's namespace was not made");
+    return wgHost;
+  };
 
-async function waitFor(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
-}
-
-/** Pings from the wireguard-go namespace through its tunnel to our side; true on replies. */
-function pingFromWireguardGo(version: 4 | 6, count = 3, size = 56): boolean {
-  const target = version === 4 ? INNER_US4 : INNER_US6;
-  const result = Bun.spawnSync(
-    [
-      "ip",
-      "netns",
-      "exec",
-      NS_WG,
+  /** Pings from the wireguard-go namespace through its tunnel to our side; true on replies. */
+  const pingFromWireguardGo = (version: 4 | 6, count = 3, size = 56): boolean => {
+    const target = version === 4 ? INNER_US4 : INNER_US6;
+    const ping = wireguardGoHost().tryExec([
       "ping",
       `-${version}`,
       "-c",
@@ -160,93 +151,41 @@ function pingFromWireguardGo(version: 4 | 6, count = 3, size = 56): boolean {
       "-s",
       String(size),
       target,
-    ],
-    { stdout: "pipe", stderr: "pipe" },
-  );
-  return result.exitCode === 0;
-}
-
-describe.skipIf(SKIP)("interop with wireguard-go", () => {
-  let wireguardGo: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">> | undefined;
-  let wireguardGoLog = "";
-  let ours: OurSide | undefined;
-  let workDir = "";
-
-  const side = (): OurSide => {
-    if (ours === undefined) throw new Error("our side did not start");
-    return ours;
+    ]);
+    return ping.exitCode === 0;
   };
 
   beforeAll(async () => {
-    workDir = mkdtempSync(join(tmpdir(), "fzwg-interop-"));
-    run(["ip", "netns", "add", NS_WG]);
-    run(["ip", "netns", "add", NS_US]);
-    run(["ip", "link", "add", VETH_WG, "type", "veth", "peer", "name", VETH_US]);
-    run(["ip", "link", "set", VETH_WG, "netns", NS_WG]);
-    run(["ip", "link", "set", VETH_US, "netns", NS_US]);
-    for (const [ns, veth, address] of [
-      [NS_WG, VETH_WG, UNDERLAY_WG],
-      [NS_US, VETH_US, UNDERLAY_US],
-    ] as const) {
-      run(["ip", "-n", ns, "link", "set", "lo", "up"]);
-      run(["ip", "-n", ns, "addr", "add", `${address}/24`, "dev", veth]);
-      run(["ip", "-n", ns, "link", "set", veth, "up"]);
-    }
+    wgHost = NetnsHost.create(NS_WG);
+    usHost = NetnsHost.create(NS_US);
+    connect(wgHost, "eth0", usHost, "eth0");
+    addAddress(wgHost, "eth0", `${UNDERLAY_WG}/24`);
+    addAddress(usHost, "eth0", `${UNDERLAY_US}/24`);
 
-    const wgPrivate = run(["wg", "genkey"]).trim();
-    const wgPublic = Bun.spawnSync(["wg", "pubkey"], { stdin: new TextEncoder().encode(wgPrivate) })
-      .stdout.toString()
-      .trim();
+    const wgKeys = wgKeyPair();
     const ourPrivateKey = nobleX25519.generatePrivateKey(defaultRandom);
     const ourPublic = encodeKey(nobleX25519.publicKey(ourPrivateKey));
-    const keyFile = join(workDir, "wg.key");
-    writeFileSync(keyFile, `${wgPrivate}\n`, { mode: 0o600 });
-
-    wireguardGo = Bun.spawn(["ip", "netns", "exec", NS_WG, "wireguard-go", "-f", WG_IF], {
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-      env: { ...process.env, LOG_LEVEL: "debug" },
+    await startWireguardGo(wgHost, {
+      interfaceName: uniqueInterfaceName(),
+      privateKey: wgKeys.privateKey,
+      listenPort: PORT,
+      addresses: [`${INNER_WG4}/24`, `${INNER_WG6}/64`],
+      mtu: 1280,
+      peers: [
+        {
+          publicKey: ourPublic,
+          allowedIps: [`${INNER_US4}/32`, `${INNER_US6}/128`],
+          endpoint: `${UNDERLAY_US}:${PORT}`,
+        },
+      ],
+      onLog: (text) => {
+        wireguardGoLog += text;
+      },
     });
-    for (const stream of [wireguardGo.stdout, wireguardGo.stderr]) {
-      void (async () => {
-        for await (const chunk of stream) wireguardGoLog += new TextDecoder().decode(chunk);
-      })();
-    }
-    await waitFor(
-      () => Bun.spawnSync(["ip", "-n", NS_WG, "link", "show", WG_IF]).exitCode === 0,
-      "wireguard-go's interface",
-    );
-    await waitFor(
-      () => Bun.spawnSync(["ip", "netns", "exec", NS_WG, "wg", "show", WG_IF]).exitCode === 0,
-      "wireguard-go's control socket",
-    );
-    run([
-      "ip",
-      "netns",
-      "exec",
-      NS_WG,
-      "wg",
-      "set",
-      WG_IF,
-      "private-key",
-      keyFile,
-      "listen-port",
-      String(PORT),
-      "peer",
-      ourPublic,
-      "allowed-ips",
-      `${INNER_US4}/32,${INNER_US6}/128`,
-      "endpoint",
-      `${UNDERLAY_US}:${PORT}`,
-    ]);
-    run(["ip", "-n", NS_WG, "addr", "add", `${INNER_WG4}/24`, "dev", WG_IF]);
-    run(["ip", "-n", NS_WG, "-6", "addr", "add", `${INNER_WG6}/64`, "dev", WG_IF, "nodad"]);
-    run(["ip", "-n", NS_WG, "link", "set", WG_IF, "mtu", "1280", "up"]);
 
-    ours = new OurSide({
+    ours = new OurSide(usHost, {
       privateKey: encodeKey(ourPrivateKey),
-      peerPublicKey: wgPublic,
+      peerPublicKey: wgKeys.publicKey,
       listen: { address: UNDERLAY_US, port: PORT },
       peerEndpoint: { address: UNDERLAY_WG, port: PORT },
       inner4: INNER_US4,
@@ -264,13 +203,8 @@ describe.skipIf(SKIP)("interop with wireguard-go", () => {
 
   afterAll(async () => {
     ours?.kill();
-    wireguardGo?.kill();
-    await Promise.all([ours?.exited, wireguardGo?.exited]);
-    tryRun(["ip", "netns", "del", NS_WG]);
-    tryRun(["ip", "netns", "del", NS_US]);
-    // Only left in the host namespace when setup failed before moving it.
-    tryRun(["ip", "link", "del", VETH_WG]);
-    if (workDir !== "") rmSync(workDir, { recursive: true, force: true });
+    await ours?.exited;
+    await Promise.all([wgHost?.destroy(), usHost?.destroy()]);
   });
 
   /** Runs `body`, printing both sides' logs when it fails. */
@@ -319,8 +253,8 @@ describe.skipIf(SKIP)("interop with wireguard-go", () => {
   test(
     "data flows both ways at once",
     withLogs(async () => {
-      const fromThem = Bun.spawn(
-        ["ip", "netns", "exec", NS_WG, "ping", "-c", "10", "-i", "0.05", "-W", "3", INNER_US4],
+      const fromThem = wireguardGoHost().spawn(
+        ["ping", "-c", "10", "-i", "0.05", "-W", "3", INNER_US4],
         { stdout: "ignore", stderr: "ignore" },
       );
       for (let i = 0; i < 10; i++) expect(await side().ping(6, 100)).toBe(true);

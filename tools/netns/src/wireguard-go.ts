@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { run } from "./command.ts";
@@ -24,6 +24,8 @@ export interface WireguardGoConfig {
   readonly peers: readonly WireguardGoPeer[];
   /** Extra routes into the interface, besides the prefixes of `addresses`. */
   readonly routes?: readonly string[];
+  /** Receives the daemon's output at LOG_LEVEL=debug, e.g. to print when a test fails. */
+  readonly onLog?: (text: string) => void;
 }
 
 let interfaces = 0;
@@ -53,14 +55,37 @@ export async function startWireguardGo(
   const name = config.interfaceName;
   // The control socket's path is not per namespace: a name must be unique on the machine, and
   // a socket left by a killed daemon would make the next one with that name fail.
-  rmSync(`/var/run/wireguard/${name}.sock`, { force: true });
-  const daemon = host.spawn(["wireguard-go", "-f", name], { stdout: "ignore", stderr: "pipe" });
+  const socket = `/var/run/wireguard/${name}.sock`;
+  rmSync(socket, { force: true });
+  const { onLog } = config;
+  const daemon = host.spawn(["wireguard-go", "-f", name], {
+    stdout: onLog === undefined ? "ignore" : "pipe",
+    stderr: "pipe",
+    ...(onLog === undefined ? {} : { env: { LOG_LEVEL: "debug" } }),
+  });
+  let output = async () => new Response(daemon.stderr).text();
+  if (onLog !== undefined) {
+    let seen = "";
+    output = async () => seen;
+    for (const stream of [daemon.stdout, daemon.stderr]) {
+      if (!(stream instanceof ReadableStream)) continue;
+      void (async () => {
+        const decoder = new TextDecoder();
+        for await (const chunk of stream) {
+          const text = decoder.decode(chunk, { stream: true });
+          seen += text;
+          onLog(text);
+        }
+      })();
+    }
+  }
   const deadline = Date.now() + 5000;
-  while (host.tryExec(["ip", "link", "show", name]).exitCode !== 0) {
+  // The interface appears before the control socket does, and `wg set` needs both.
+  while (host.tryExec(["ip", "link", "show", name]).exitCode !== 0 || !existsSync(socket)) {
     if (Date.now() > deadline || daemon.exitCode !== null) {
-      const stderr = await new Response(daemon.stderr).text();
+      const log = await output();
       throw new Error(
-        `wireguard-go did not create ${name} (exit ${daemon.exitCode}): ${stderr.slice(-500)}`,
+        `wireguard-go did not create ${name} (exit ${daemon.exitCode}): ${log.slice(-500)}`,
       );
     }
     await Bun.sleep(20);
