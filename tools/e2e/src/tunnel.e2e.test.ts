@@ -147,6 +147,61 @@ describe.skipIf(!ready)("our client and gateway, with the example configs", () =
   );
 
   test(
+    "the tunnel runs over an IPv6 underlay too, bulk transfers included",
+    async () => {
+      const t = fresh();
+      const root = mkdtempSync(join(tmpdir(), "fz-www-"));
+      scratch.push(root);
+      // 4 MB: long TCP runs, so the sender's GSO batches and the receiver's full recvmmsg
+      // batches cross the IPv6 underlay, not only single pings.
+      const big = new Uint8Array(4 * 1024 * 1024).map((_, i) => (i * 7919) & 0xff);
+      writeFileSync(join(root, "big.bin"), big);
+      t.resource.spawn(
+        ["python3", "-m", "http.server", "8080", "--bind", "::", "--directory", root],
+        { stdout: "ignore", stderr: "ignore" },
+      );
+      // The IPv4 underlay is closed, inside the client's namespace: only IPv6 can carry it.
+      t.client.exec(
+        ["nft", "-f", "-"],
+        [
+          "table inet fz_v4_underlay_closed {",
+          "  chain output { type filter hook output priority 0;",
+          `    ip daddr ${Addresses.gatewayUnderlay4} udp dport 51820 drop`,
+          "  }",
+          "}",
+        ].join("\n"),
+      );
+      await start(t.gateway, "gateway", EXAMPLE_GATEWAY_CONFIG);
+      const dir = mkdtempSync(join(tmpdir(), "fz-config-"));
+      scratch.push(dir);
+      const config = join(dir, "client.toml");
+      const text = readFileSync(EXAMPLE_CLIENT_CONFIG, "utf8");
+      const v6 = text.replace(
+        `endpoint = "${Addresses.gatewayUnderlay4}:51820"`,
+        `endpoint = "[${Addresses.gatewayUnderlay6}]:51820"`,
+      );
+      expect(v6).not.toBe(text);
+      writeFileSync(config, v6);
+      await start(t.client, "client", config);
+      expect(pings(t, Addresses.resource4)).toContain("3 received");
+      expect(pings(t, Addresses.resource6)).toContain("3 received");
+      const download = join(dir, "big.bin");
+      const fetched = t.client.tryExec([
+        "curl",
+        "-sS",
+        "--max-time",
+        "20",
+        "-o",
+        download,
+        `http://[${Addresses.resource6}]:8080/big.bin`,
+      ]);
+      expect(fetched.exitCode).toBe(0);
+      expect(new Uint8Array(readFileSync(download))).toEqual(big);
+    },
+    TIMEOUT_MS,
+  );
+
+  test(
     "a destination the client is not granted is answered ICMP administratively prohibited",
     async () => {
       const t = fresh();
