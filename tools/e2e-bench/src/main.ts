@@ -1,7 +1,7 @@
 import { formatTable, writeBenchResults } from "@fz/bench";
 import { Addresses, createTopology } from "@fz/netns";
 import type { TunnelImpl } from "./impl.ts";
-import { iperf, peakRssKb, pingAverage } from "./measure.ts";
+import { cpuSeconds, iperf, peakRssKb, pingAverage } from "./measure.ts";
 import { oursImpl } from "./ours-impl.ts";
 import { wireguardGoImpl } from "./wireguard-go-impl.ts";
 
@@ -22,6 +22,10 @@ interface Row {
   down_retransmits: number;
   rtt_ms: number;
   max_rss_kb: number;
+  /** CPU seconds both tunnel processes used during the two iperf3 runs. */
+  cpu_s: number;
+  /** Megabits carried (up and down) per CPU second of the tunnel processes. */
+  mbit_per_cpu_s: number;
   client_rss_kb: number;
   gateway_rss_kb: number;
   [column: string]: string | number;
@@ -37,8 +41,12 @@ async function measure(impl: TunnelImpl): Promise<Row> {
     });
     await Bun.sleep(300);
     pingAverage(topology.client, Addresses.resource4, 3);
+    const cpu = () =>
+      (cpuSeconds(tunnel.clientPid) ?? Number.NaN) + (cpuSeconds(tunnel.gatewayPid) ?? Number.NaN);
+    const cpuBefore = cpu();
     const up = iperf(topology.client, Addresses.resource4, SECONDS, false);
     const down = iperf(topology.client, Addresses.resource4, SECONDS, true);
+    const cpuUsed = cpu() - cpuBefore;
     const rtt = pingAverage(topology.client, Addresses.resource4, PINGS);
     const clientRss = (await peakRssKb(tunnel.clientPid)) ?? Number.NaN;
     const gatewayRss = (await peakRssKb(tunnel.gatewayPid)) ?? Number.NaN;
@@ -50,6 +58,8 @@ async function measure(impl: TunnelImpl): Promise<Row> {
       down_retransmits: down.retransmits,
       rtt_ms: rtt,
       max_rss_kb: Math.max(clientRss, gatewayRss),
+      cpu_s: cpuUsed,
+      mbit_per_cpu_s: ((up.mbps + down.mbps) * SECONDS) / cpuUsed,
       client_rss_kb: clientRss,
       gateway_rss_kb: gatewayRss,
     };
@@ -70,6 +80,7 @@ const ratios =
         down: ours.down_mbps / baseline.down_mbps,
         rtt: ours.rtt_ms / baseline.rtt_ms,
         rss: ours.max_rss_kb / baseline.max_rss_kb,
+        mbit_per_cpu: ours.mbit_per_cpu_s / baseline.mbit_per_cpu_s,
       }
     : undefined;
 
@@ -83,11 +94,13 @@ console.log(
     "down_retransmits",
     "rtt_ms",
     "max_rss_kb",
+    "cpu_s",
+    "mbit_per_cpu_s",
   ]),
 );
 if (ratios !== undefined) {
   console.log("\nours / wireguard-go\n");
-  console.log(formatTable([ratios], ["up", "down", "rtt", "rss"], 3));
+  console.log(formatTable([ratios], ["up", "down", "rtt", "rss", "mbit_per_cpu"], 3));
 }
 console.log(
   `\nwrote ${writeBenchResults("e2e", { seconds: SECONDS, pings: PINGS, rows, ratios })}`,

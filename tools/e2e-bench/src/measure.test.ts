@@ -1,5 +1,11 @@
 import { expect, test } from "bun:test";
-import { parseIperfJson, parsePingAverage, peakRssKb } from "./measure.ts";
+import {
+  cpuSeconds,
+  parseCpuSeconds,
+  parseIperfJson,
+  parsePingAverage,
+  peakRssKb,
+} from "./measure.ts";
 
 test("iperf3 JSON gives receiver Mbit/s and sender retransmits", () => {
   const json = JSON.stringify({
@@ -21,4 +27,19 @@ test("ping's summary gives the average RTT", () => {
 test("peak RSS comes from /proc", async () => {
   expect(await peakRssKb(process.pid)).toBeGreaterThan(1000);
   expect(await peakRssKb(2 ** 22 + 12345)).toBeUndefined();
+});
+
+test("CPU seconds are utime + stime of /proc/PID/stat, whatever the command name holds", () => {
+  const fields = ["S", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "250", "75", "0", "0"];
+  expect(parseCpuSeconds(`4242 (bun) ${fields.join(" ")}`)).toBe(3.25);
+  expect(parseCpuSeconds(`4242 (a (b) c) ${fields.join(" ")}`)).toBe(3.25);
+  expect(parseCpuSeconds("4242 (bun) S 1")).toBeUndefined();
+});
+
+test("a busy process's CPU seconds grow; a missing one has none", () => {
+  const before = cpuSeconds(process.pid) ?? Number.NaN;
+  const until = performance.now() + 150;
+  while (performance.now() < until) {}
+  expect((cpuSeconds(process.pid) ?? Number.NaN) - before).toBeGreaterThanOrEqual(0.1);
+  expect(cpuSeconds(2 ** 22 + 12345)).toBeUndefined();
 });

@@ -39,6 +39,30 @@ export async function peakRssKb(pid: number): Promise<number | undefined> {
   return match?.[1] === undefined ? undefined : Number(match[1]);
 }
 
+/** The CPU time a process has used so far, user and system, all threads, in seconds. */
+export function cpuSeconds(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  return parseCpuSeconds(stat);
+}
+
+/** Reads utime + stime (fields 14 and 15) from a /proc/PID/stat line, at 100 ticks a second. */
+export function parseCpuSeconds(stat: string): number | undefined {
+  // The command name may hold spaces and parentheses; the fields after its last ")" are fixed.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const user = Number(fields[11]);
+  const system = Number(fields[12]);
+  if (!Number.isFinite(user) || !Number.isFinite(system)) return undefined;
+  return (user + system) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ: Linux reports /proc times in 1/100 s on every architecture it runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 export function iperf(
   client: NetnsHost,
   server: string,
