@@ -1,15 +1,17 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { NetnsHost } from "@fz/netns";
 
 const ready = process.getuid?.() === 0 && Bun.which("nft") !== null && Bun.which("ip") !== null;
 const NS = `fzfwd${process.pid}`;
+let host: NetnsHost | undefined;
 const inNs = (...command: string[]) =>
   Bun.spawnSync(["ip", "netns", "exec", NS, ...command], { stdout: "pipe", stderr: "pipe" });
 
 beforeAll(() => {
-  if (ready) Bun.spawnSync(["ip", "netns", "add", NS]);
+  if (ready) host = NetnsHost.create(NS);
 });
-afterAll(() => {
-  if (ready) Bun.spawnSync(["ip", "netns", "delete", NS]);
+afterAll(async () => {
+  await host?.destroy();
 });
 
 test.skipIf(!ready)(

@@ -44,8 +44,8 @@ export const PAIR = {
  * second later), so one ping per family waits for that and fills the neighbour tables.
  */
 export function createVethPair(a: string, b: string): void {
-  ip("netns", "add", a);
-  ip("netns", "add", b);
+  createNamespace(a);
+  createNamespace(b);
   ip("-n", a, "link", "add", "veth-a", "type", "veth", "peer", "name", "veth-b", "netns", b);
   for (const [namespace, device, v4, v6] of [
     [a, "veth-a", PAIR.a4, PAIR.a6],
@@ -63,8 +63,54 @@ export function createVethPair(a: string, b: string): void {
 
 /** Deletes the namespaces `createVethPair` made (the veth goes with them). */
 export function deleteVethPair(a: string, b: string): void {
-  run("ip", "netns", "delete", a);
-  run("ip", "netns", "delete", b);
+  deleteNamespace(a);
+  deleteNamespace(b);
+}
+
+/** Makes a namespace with its loopback up; it is deleted on exit even if the test is killed. */
+export function createNamespace(name: string): void {
+  made.add(name);
+  removeOnExit();
+  ip("netns", "add", name);
+  ip("-n", name, "link", "set", "lo", "up");
+}
+
+export function deleteNamespace(name: string): void {
+  run("ip", "netns", "delete", name);
+  made.delete(name);
+}
+
+const made = new Set<string>();
+let hooked = false;
+
+/**
+ * A test process that is killed (a runner stopping its tasks, Ctrl-C) never reaches afterAll:
+ * delete its namespaces on the way out, and what still runs in them.
+ */
+function removeOnExit(): void {
+  if (hooked) return;
+  hooked = true;
+  const removeAll = () => {
+    for (const name of made) {
+      const pids = run("ip", "netns", "pids", name)
+        .output.split("\n")
+        .filter((pid) => /^\d+$/.test(pid));
+      for (const pid of pids) run("kill", "-9", pid);
+      run("ip", "netns", "delete", name);
+    }
+    made.clear();
+  };
+  process.on("exit", removeAll);
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+  ] as const) {
+    process.once(signal, () => {
+      removeAll();
+      process.exit(code);
+    });
+  }
 }
 
 /** Calls `body` with this thread inside the named namespace, and comes back after. */

@@ -8,6 +8,7 @@ import {
   TunPermissionError,
   TunUnavailableError,
 } from "@fz/tun";
+import { createNamespace, deleteNamespace } from "./netns.ts";
 
 const isRoot = process.getuid?.() === 0;
 const hasTun = existsSync("/dev/net/tun");
@@ -76,13 +77,8 @@ const NS = `fztun-${process.pid}`;
 const run = (...command: string[]) => Bun.spawnSync(command, { stdout: "pipe", stderr: "pipe" });
 
 describe.skipIf(!isRoot || !hasTun)("a real TUN device in a network namespace", () => {
-  beforeAll(() => {
-    expect(run("ip", "netns", "add", NS).exitCode).toBe(0);
-    run("ip", "-n", NS, "link", "set", "lo", "up");
-  });
-  afterAll(() => {
-    run("ip", "netns", "delete", NS);
-  });
+  beforeAll(() => createNamespace(NS));
+  afterAll(() => deleteNamespace(NS));
 
   test("ping and ping -6 are answered through TunPacketIo, and closing removes the interface", async () => {
     const responder = Bun.spawn(
