@@ -7,7 +7,6 @@ import {
   Poller,
   READ_FAILED,
   readPacket,
-  SOCKET_ADDRESS_BYTES,
   unmapIpv4Record,
   WakePipe,
   writePacket,
@@ -15,6 +14,7 @@ import {
 import type { ResolveRequest, TunnelEvent, TunnelOutput } from "@fz/tunnel";
 import type { Endpoint } from "@fz/wireguard";
 import type { DataPlaneStats } from "./data-plane-protocol.ts";
+import { DnsSocket } from "./dns-socket.ts";
 import { EndpointRecords } from "./endpoint-records.ts";
 import type { ResolvedAddresses, TunnelCore } from "./tunnel-core.ts";
 
@@ -24,9 +24,6 @@ const BATCH = 64;
 const SLOT_CAPACITY = 2048;
 /** Room in front of a packet for WireGuard's 16-byte header, so encryption happens in place. */
 const WIREGUARD_HEADER_BYTES = 16;
-/** Forwarded DNS responses per receive, and the most bytes one may have (EDNS0's usual 4096). */
-const DNS_BATCH = 8;
-const DNS_RESPONSE_BYTES = 4096;
 const POLL_FOREVER = -1;
 /**
  * Readiness after readiness with nothing read: the descriptor is broken, not busy (a TUN
@@ -332,54 +329,5 @@ export class DataPlaneLoop {
   #receiveDns(dns: DnsSocket): void {
     const core = this.#core;
     dns.receive((upstream, response) => core.handleDnsResponse?.(upstream, response, this.#now()));
-  }
-}
-
-/** The client's socket for forwarded DNS queries, outside the tunnel. */
-class DnsSocket {
-  queries = 0;
-  responses = 0;
-  readonly #sender: DatagramSender;
-  readonly #receiver: DatagramReceiver;
-  readonly #peers = new EndpointRecords(64);
-  readonly #buffer = new Uint8Array(DNS_BATCH * (SOCKET_ADDRESS_BYTES + DNS_RESPONSE_BYTES));
-  readonly #words = new Int32Array(this.#buffer.buffer);
-
-  constructor(fd: number) {
-    this.#sender = new DatagramSender(fd, 1, false);
-    this.#receiver = new DatagramReceiver(fd, DNS_BATCH);
-    const base = ptr(this.#buffer);
-    for (let i = 0; i < DNS_BATCH; i++) {
-      const record = base + i * SOCKET_ADDRESS_BYTES;
-      const data = base + DNS_BATCH * SOCKET_ADDRESS_BYTES + i * DNS_RESPONSE_BYTES;
-      this.#receiver.arm(i, record, data, DNS_RESPONSE_BYTES);
-    }
-  }
-
-  send(query: Uint8Array, upstream: Endpoint): void {
-    let index = this.#peers.recordFor(upstream);
-    if (index < 0) {
-      this.#peers.clear();
-      index = this.#peers.recordFor(upstream);
-    }
-    if (index < 0) return;
-    this.queries++;
-    this.#sender.add(ptr(query), query.length, this.#peers.pointer(index), index);
-    this.#sender.flush();
-  }
-
-  receive(onResponse: (upstream: Endpoint, response: Uint8Array) => void): void {
-    const count = this.#receiver.receive();
-    for (let i = 0; i < count; i++) {
-      const length = this.#receiver.length(i);
-      if (length < 0) continue;
-      const record = (i * SOCKET_ADDRESS_BYTES) >> 2;
-      unmapIpv4Record(this.#words, record);
-      const upstream = this.#peers.endpointOf(this.#buffer, this.#words, record);
-      if (upstream === undefined) continue;
-      this.responses++;
-      const at = DNS_BATCH * SOCKET_ADDRESS_BYTES + i * DNS_RESPONSE_BYTES;
-      onResponse(upstream, this.#buffer.slice(at, at + length));
-    }
   }
 }
