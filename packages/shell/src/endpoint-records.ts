@@ -8,8 +8,8 @@ import {
 } from "@fz/tun";
 import type { Endpoint } from "@fz/wireguard";
 
-/** Peers remembered before the book starts over; far more than a tunnel process talks to. */
-const DEFAULT_CAPACITY = 256;
+/** Peers remembered before the book starts over: a gateway with thousands of clients (128 KiB). */
+const DEFAULT_CAPACITY = 4096;
 const AF_INET = 2;
 const AF_INET6 = 10;
 const TWO_TO_32 = 4294967296;
