@@ -33,6 +33,9 @@ export class EndpointRecords {
   readonly #byIpv4 = new Map<number, Endpoint>();
   readonly #byText = new Map<string, Endpoint>();
   #count = 0;
+  /** The last peer asked for: a busy tunnel sends run after run to one peer. */
+  #lastEndpoint: Endpoint | undefined;
+  #lastIndex = -1;
 
   constructor(capacity = DEFAULT_CAPACITY) {
     this.#capacity = capacity;
@@ -51,8 +54,13 @@ export class EndpointRecords {
    * book is full or the address is not an IP address.
    */
   recordFor(endpoint: Endpoint): number {
+    if (endpoint === this.#lastEndpoint) return this.#lastIndex;
     const known = this.#byObject.get(endpoint);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      this.#lastEndpoint = endpoint;
+      this.#lastIndex = known;
+      return known;
+    }
     const canonical = this.#byText.get(textKey(endpoint.address, endpoint.port));
     if (canonical !== undefined) {
       const index = this.#byObject.get(canonical) ?? -1;
@@ -111,6 +119,7 @@ export class EndpointRecords {
   /** Forgets every peer; record indexes handed out before are no longer valid. */
   clear(): void {
     this.#count = 0;
+    this.#lastEndpoint = undefined;
     this.#byObject = new WeakMap();
     this.#byIpv4.clear();
     this.#byText.clear();

@@ -39,14 +39,7 @@ export function createDnsTopology(prefix: string): DnsTopology {
   writeFileSync(hosts, `${Addresses.resource4} ${MOVING_NAME}\n`, { mode: 0o644 });
   const lanDns = t.resource.spawn(
     [
-      "dnsmasq",
-      "--conf-file=/dev/null",
-      "--no-resolv",
-      "--no-hosts",
-      "--keep-in-foreground",
-      "--bind-interfaces",
-      "--pid-file=",
-      `--listen-address=${LAN_DNS}`,
+      ...dnsmasqListeningOn(LAN_DNS),
       `--host-record=app.internal,${Addresses.resource4},${Addresses.resource6}`,
       `--address=/wild.internal/${Addresses.resource4}`,
       `--host-record=lan-only.example,${Addresses.resource4}`,
@@ -57,14 +50,7 @@ export function createDnsTopology(prefix: string): DnsTopology {
   );
   t.gateway.spawn(
     [
-      "dnsmasq",
-      "--conf-file=/dev/null",
-      "--no-resolv",
-      "--no-hosts",
-      "--keep-in-foreground",
-      "--bind-interfaces",
-      "--pid-file=",
-      `--listen-address=${Addresses.gatewayUnderlay4}`,
+      ...dnsmasqListeningOn(Addresses.gatewayUnderlay4),
       `--host-record=${OUTSIDE_NAME},${OUTSIDE_ADDRESS}`,
     ],
     { stdout: "ignore", stderr: "ignore" },
@@ -85,4 +71,18 @@ export function createDnsTopology(prefix: string): DnsTopology {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** dnsmasq answering only from its command line, in the foreground, on one address. */
+function dnsmasqListeningOn(address: string): string[] {
+  return [
+    "dnsmasq",
+    "--conf-file=/dev/null",
+    "--no-resolv",
+    "--no-hosts",
+    "--keep-in-foreground",
+    "--bind-interfaces",
+    "--pid-file=",
+    `--listen-address=${address}`,
+  ];
 }
