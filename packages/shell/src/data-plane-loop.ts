@@ -7,7 +7,6 @@ import {
   Poller,
   READ_FAILED,
   readPacket,
-  unmapIpv4Record,
   WakePipe,
   writePacket,
 } from "@fz/tun";
@@ -71,7 +70,7 @@ export class DataPlaneLoop {
   readonly #poller: Poller;
   readonly #sender: DatagramSender;
   readonly #receiver: DatagramReceiver;
-  readonly #peers = new EndpointRecords();
+  readonly #peers: EndpointRecords;
   /** Slots armed for datagrams (their records take the source) and for TUN reads. */
   readonly #udpSlots = new Int32Array(BATCH);
   readonly #tunSlots = new Int32Array(BATCH);
@@ -109,6 +108,8 @@ export class DataPlaneLoop {
     this.#poolWords = new Int32Array(pool.buffer);
     this.#base = ptr(this.#poolBytes);
     this.#sender = new DatagramSender(options.udpFd, BATCH, options.gso);
+    // Queued datagrams point at records: they leave before the book starts over.
+    this.#peers = new EndpointRecords({ beforeStartingOver: () => this.#sender.flush() });
     this.#receiver = new DatagramReceiver(options.udpFd, BATCH);
     for (let i = 0; i < BATCH; i++) {
       const udpSlot = this.#take();
@@ -216,7 +217,6 @@ export class DataPlaneLoop {
       const length = this.#receiver.length(i);
       if (length < 0) continue;
       const record = pool.offsetOf(this.#udpSlots[i] ?? 0);
-      unmapIpv4Record(this.#poolWords, record >> 2);
       const from = this.#peers.endpointOf(this.#poolBytes, this.#poolWords, record >> 2);
       if (from === undefined) {
         this.#droppedDatagrams++;
@@ -269,44 +269,36 @@ export class DataPlaneLoop {
   #handle(result: TunnelOutput, sendNow: boolean): void {
     if (result.kind === "transmit") {
       const datagram = result.datagram;
-      const inPool = datagram.buffer === this.#pool.buffer;
-      this.#queue(
-        inPool ? this.#base + datagram.byteOffset : ptr(datagram),
-        datagram.length,
-        result.to,
-      );
-      if (sendNow || !inPool) this.#sender.flush();
+      this.#queue(this.#pointerOf(datagram), datagram.length, result.to);
+      if (sendNow || datagram.buffer !== this.#pool.buffer) this.#sender.flush();
     } else if (result.kind === "tun") {
       this.#writeTun(result.packet);
     }
   }
 
   #queue(pointer: number, length: number, to: Endpoint): void {
-    let index = this.#peers.recordFor(to);
+    const index = this.#peers.recordFor(to);
     if (index < 0) {
-      // A full address book starts over, once what points at its records is sent.
-      this.#sender.flush();
-      this.#peers.clear();
-      index = this.#peers.recordFor(to);
-      if (index < 0) {
-        this.#sender.sendErrors++;
-        return;
-      }
+      this.#sender.sendErrors++;
+      return;
     }
     this.#sender.add(pointer, length, this.#peers.pointer(index), index);
   }
 
   #writeTun(packet: Uint8Array): void {
-    const pointer =
-      packet.buffer === this.#pool.buffer ? this.#base + packet.byteOffset : ptr(packet);
-    if (!writePacket(this.#tunFd, pointer, packet.length)) this.#tunWriteErrors++;
+    if (!writePacket(this.#tunFd, this.#pointerOf(packet), packet.length)) this.#tunWriteErrors++;
+  }
+
+  /** Native address of bytes in the pool (no lookup) or anywhere else (`ptr`). */
+  #pointerOf(bytes: Uint8Array): number {
+    return bytes.buffer === this.#pool.buffer ? this.#base + bytes.byteOffset : ptr(bytes);
   }
 
   #afterInput(): void {
     const core = this.#core;
     const now = this.#now();
     for (let out = core.pollTransmit(this.#scratch, now); out; ) {
-      this.#queue(ptr(out.datagram), out.datagram.length, out.to);
+      this.#queue(this.#pointerOf(out.datagram), out.datagram.length, out.to);
       this.#sender.flush();
       out = core.pollTransmit(this.#scratch, now);
     }

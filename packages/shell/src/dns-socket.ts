@@ -1,5 +1,5 @@
 import { ptr } from "bun:ffi";
-import { DatagramReceiver, DatagramSender, SOCKET_ADDRESS_BYTES, unmapIpv4Record } from "@fz/tun";
+import { DatagramReceiver, DatagramSender, SOCKET_ADDRESS_BYTES } from "@fz/tun";
 import type { Endpoint } from "@fz/wireguard";
 import { EndpointRecords } from "./endpoint-records.ts";
 
@@ -13,7 +13,7 @@ export class DnsSocket {
   responses = 0;
   readonly #sender: DatagramSender;
   readonly #receiver: DatagramReceiver;
-  readonly #peers = new EndpointRecords(64);
+  readonly #peers = new EndpointRecords({ capacity: 64 });
   readonly #buffer = new Uint8Array(DNS_BATCH * (SOCKET_ADDRESS_BYTES + DNS_RESPONSE_BYTES));
   readonly #words = new Int32Array(this.#buffer.buffer);
 
@@ -29,11 +29,8 @@ export class DnsSocket {
   }
 
   send(query: Uint8Array, upstream: Endpoint): void {
-    let index = this.#peers.recordFor(upstream);
-    if (index < 0) {
-      this.#peers.clear();
-      index = this.#peers.recordFor(upstream);
-    }
+    // Each query is sent at once, so nothing queued points at a record when the book starts over.
+    const index = this.#peers.recordFor(upstream);
     if (index < 0) return;
     this.queries++;
     this.#sender.add(ptr(query), query.length, this.#peers.pointer(index), index);
@@ -46,7 +43,6 @@ export class DnsSocket {
       const length = this.#receiver.length(i);
       if (length < 0) continue;
       const record = (i * SOCKET_ADDRESS_BYTES) >> 2;
-      unmapIpv4Record(this.#words, record);
       const upstream = this.#peers.endpointOf(this.#buffer, this.#words, record);
       if (upstream === undefined) continue;
       this.responses++;

@@ -77,7 +77,7 @@ describe("EndpointRecords.endpointOf", () => {
   });
 
   test("a full book starts over instead of failing, forgetting the peers it had", () => {
-    const book = new EndpointRecords(2);
+    const book = new EndpointRecords({ capacity: 2 });
     const first = endpointOf(book, "198.18.0.1", 1000);
     endpointOf(book, "198.18.0.2", 1000);
     const third = endpointOf(book, "198.18.0.3", 1000);
@@ -148,7 +148,7 @@ describe("EndpointRecords.recordFor", () => {
   });
 
   test("refuses a non-IP address or an out-of-range port without using up a record", () => {
-    const book = new EndpointRecords(1);
+    const book = new EndpointRecords({ capacity: 1 });
     expect(book.recordFor({ address: "not-an-ip", port: 51820 })).toBe(-1);
     expect(book.recordFor({ address: "fd00::zz", port: 51820 })).toBe(-1);
     expect(book.recordFor({ address: "198.18.0.1", port: 65536 })).toBe(-1);
@@ -157,28 +157,61 @@ describe("EndpointRecords.recordFor", () => {
     expect(decodeSocketAddress(recordAt(book, index))?.address).toBe("198.18.0.2");
   });
 
-  test("a full book answers -1 until it is cleared, then hands out fresh indexes", () => {
-    const book = new EndpointRecords(2);
+  test("a full book sends what is queued, then starts over with fresh indexes", () => {
+    let flushes = 0;
+    const book = new EndpointRecords({ capacity: 2, beforeStartingOver: () => flushes++ });
     const first: Endpoint = { address: "198.18.0.1", port: 51820 };
     const a = book.recordFor(first);
     const b = book.recordFor({ address: "198.18.0.2", port: 51820 });
     expect([a, b].sort()).toEqual([0, 1]);
-    const third: Endpoint = { address: "198.18.0.3", port: 51820 };
-    expect(book.recordFor(third)).toBe(-1);
     expect(book.recordFor(first)).toBe(a);
+    expect(flushes).toBe(0);
 
-    book.clear();
+    const third: Endpoint = { address: "198.18.0.3", port: 51820 };
     const index = book.recordFor(third);
-    expect(index === 0 || index === 1).toBe(true);
+    expect(flushes).toBe(1);
+    expect(index).toBe(0);
     expect(decodeSocketAddress(recordAt(book, index))?.address).toBe("198.18.0.3");
     const again = book.recordFor(first);
-    expect(again === 0 || again === 1).toBe(true);
+    expect(again).toBe(1);
     expect(again).not.toBe(index);
     expect(decodeSocketAddress(recordAt(book, again))?.address).toBe("198.18.0.1");
+
+    book.clear();
+    expect(book.recordFor(third)).toBe(0);
+    expect(flushes).toBe(1);
+  });
+
+  test("unmaps a dual-stack socket's ::ffff: source itself, in place", () => {
+    const book = new EndpointRecords();
+    const { bytes, words, wordOffset } = received("::ffff:198.18.0.7", 4242, 3);
+    expect(book.endpointOf(bytes, words, wordOffset)).toEqual({
+      address: "198.18.0.7",
+      port: 4242,
+    });
+    expect(decodeSocketAddress(bytes, wordOffset * 4)).toEqual({
+      family: 4,
+      address: "198.18.0.7",
+      port: 4242,
+    });
+    expect(bytes[wordOffset * 4]).toBe(2);
+  });
+
+  test("tells IPv6 peers apart by the whole record, port and scope included", () => {
+    const book = new EndpointRecords();
+    const a = endpointOf(book, "fd00:198:18::1", 443);
+    const b = endpointOf(book, "fd00:198:18::2", 443);
+    const c = endpointOf(book, "fd00:198:18::1", 444);
+    expect(new Set([a, b, c]).size).toBe(3);
+    const { bytes, words, wordOffset } = received("fe80::1", 443, 3);
+    const scoped = book.endpointOf(bytes, words, wordOffset);
+    words[wordOffset + 6] = 2; // the same link-local address on another interface
+    expect(book.endpointOf(bytes, words, wordOffset)).not.toBe(scoped as Endpoint);
+    expect(endpointOf(book, "fd00:198:18::2", 443)).toBe(b as Endpoint);
   });
 
   test("round-trips IPv4 peers across the octet and port ranges", () => {
-    const book = new EndpointRecords(64);
+    const book = new EndpointRecords({ capacity: 64 });
     const octets = [0, 1, 18, 127, 128, 198, 254, 255];
     const ports = [0, 1, 255, 256, 443, 51820, 65534, 65535];
     for (let i = 0; i < octets.length; i++) {
@@ -198,7 +231,7 @@ describe("EndpointRecords.recordFor", () => {
 
 describe("EndpointRecords: spellings of one peer", () => {
   test("an upper-case or uncompressed IPv6 address is the peer a received record names", () => {
-    const book = new EndpointRecords(4);
+    const book = new EndpointRecords({ capacity: 4 });
     const configured: Endpoint = { address: "FD00:198:18:0:0:0:0:1", port: 443 };
     const index = book.recordFor(configured);
     const record = new Uint8Array(SOCKET_ADDRESS_BYTES);
@@ -208,7 +241,7 @@ describe("EndpointRecords: spellings of one peer", () => {
   });
 
   test("an IPv4-mapped IPv6 address is the IPv4 peer, with an IPv4 record", () => {
-    const book = new EndpointRecords(4);
+    const book = new EndpointRecords({ capacity: 4 });
     const mapped: Endpoint = { address: "::ffff:198.18.0.1", port: 51820 };
     const index = book.recordFor(mapped);
     const bytes = new Uint8Array(toArrayBuffer(book.pointer(index), 0, SOCKET_ADDRESS_BYTES));

@@ -5,6 +5,7 @@ import {
   formatIpv4,
   formatIpv6,
   SOCKET_ADDRESS_BYTES,
+  unmapIpv4Record,
 } from "@fz/tun";
 import type { Endpoint } from "@fz/wireguard";
 
@@ -13,6 +14,19 @@ const DEFAULT_CAPACITY = 4096;
 const AF_INET = 2;
 const AF_INET6 = 10;
 const TWO_TO_32 = 4294967296;
+const RECORD_WORDS = SOCKET_ADDRESS_BYTES >> 2;
+/** Words 0 (family, port), 2 to 5 (address) and 6 (scope id) of a sockaddr_in6; not flow info. */
+const IPV6_IDENTITY_WORDS = [0, 2, 3, 4, 5, 6] as const;
+
+export interface EndpointRecordsOptions {
+  /** Peers remembered; default 4,096. */
+  readonly capacity?: number;
+  /**
+   * Called before a full book starts over, when every record index handed out so far is about
+   * to change meaning: the owner sends whatever it queued that points at records.
+   */
+  readonly beforeStartingOver?: () => void;
+}
 
 /**
  * The data plane's address book: turns the kernel's socket address records (`sockaddr_in` /
@@ -21,25 +35,29 @@ const TWO_TO_32 = 4294967296;
  * for a peer is the very object it was handed, and the way back is an identity lookup.
  *
  * Records live in one native buffer, one 32-byte record per peer, so `sendmmsg` can point at
- * them. When the book is full, `recordFor` answers -1: the owner sends what it queued (which
- * may point at records) and calls `clear()`.
+ * them. A full book starts over by itself, after `beforeStartingOver`.
  */
 export class EndpointRecords {
   readonly #records: Uint8Array;
   readonly #words: Int32Array;
   readonly #base: number;
   readonly #capacity: number;
+  readonly #beforeStartingOver: () => void;
+  readonly #endpoints: Endpoint[] = [];
   #byObject = new WeakMap<Endpoint, number>();
-  readonly #byIpv4 = new Map<number, Endpoint>();
-  readonly #byText = new Map<string, Endpoint>();
-  #count = 0;
+  /** IPv4 peers by port * 2^32 + address: exact. */
+  readonly #byIpv4 = new Map<number, number>();
+  /** IPv6 peers by a hash of their record, checked against the record itself. */
+  readonly #byIpv6Hash = new Map<number, number>();
+  readonly #byText = new Map<string, number>();
   /** The last peer asked for: a busy tunnel sends run after run to one peer. */
   #lastEndpoint: Endpoint | undefined;
   #lastIndex = -1;
 
-  constructor(capacity = DEFAULT_CAPACITY) {
-    this.#capacity = capacity;
-    this.#records = new Uint8Array(capacity * SOCKET_ADDRESS_BYTES);
+  constructor(options: EndpointRecordsOptions = {}) {
+    this.#capacity = options.capacity ?? DEFAULT_CAPACITY;
+    this.#beforeStartingOver = options.beforeStartingOver ?? (() => {});
+    this.#records = new Uint8Array(this.#capacity * SOCKET_ADDRESS_BYTES);
     this.#words = new Int32Array(this.#records.buffer);
     this.#base = ptr(this.#records);
   }
@@ -50,108 +68,127 @@ export class EndpointRecords {
   }
 
   /**
-   * The record index for sending to `endpoint` (equal indexes mean one peer); -1 when the
-   * book is full or the address is not an IP address.
+   * The record index for sending to `endpoint` (equal indexes mean one peer), or -1 when the
+   * address is not an IP address or the port is out of range.
    */
   recordFor(endpoint: Endpoint): number {
     if (endpoint === this.#lastEndpoint) return this.#lastIndex;
-    const known = this.#byObject.get(endpoint);
-    if (known !== undefined) {
-      this.#lastEndpoint = endpoint;
-      this.#lastIndex = known;
-      return known;
+    let index = this.#byObject.get(endpoint);
+    if (index === undefined) {
+      index = this.#byText.get(textKey(endpoint.address, endpoint.port)) ?? this.#add(endpoint);
+      if (index < 0) return -1;
+      this.#byObject.set(endpoint, index);
     }
-    const canonical = this.#byText.get(textKey(endpoint.address, endpoint.port));
-    if (canonical !== undefined) {
-      const index = this.#byObject.get(canonical) ?? -1;
-      if (index >= 0) this.#byObject.set(endpoint, index);
-      return index;
-    }
-    if (this.#count === this.#capacity) return -1;
-    const family = endpoint.address.includes(":") ? 6 : 4;
-    const index = this.#count;
-    const at = index * SOCKET_ADDRESS_BYTES;
-    const encoded = encodeSocketAddress(
-      { family, address: endpoint.address, port: endpoint.port },
-      this.#records,
-      at,
-    );
-    if (encoded === undefined) return -1;
-    // Another spelling of a known peer (`FD00::1`, `::ffff:198.18.0.1`) is that peer.
-    const plain = decodeSocketAddress(this.#records, at);
-    if (plain === undefined) return -1;
-    if (plain.address !== endpoint.address) {
-      const same = this.#byText.get(textKey(plain.address, plain.port));
-      const sameIndex = same === undefined ? undefined : this.#byObject.get(same);
-      if (sameIndex !== undefined) {
-        this.#byObject.set(endpoint, sameIndex);
-        return sameIndex;
-      }
-      if (plain.family !== family) encodeSocketAddress(plain, this.#records, at);
-    }
-    this.#count++;
-    this.#remember(endpoint, index, plain.address);
+    this.#lastEndpoint = endpoint;
+    this.#lastIndex = index;
     return index;
   }
 
   /**
    * The endpoint a received record names (`bytes` and `words` view one buffer from its start;
-   * the record is at word `wordOffset`, an IPv4 peer already unmapped), or undefined for a
-   * record of no known family. A full book starts over here, so call it with nothing queued.
+   * the record is at word `wordOffset`), or undefined for a record of no known family. A
+   * dual-stack socket's `::ffff:a.b.c.d` source is rewritten in place as the IPv4 record it is.
    */
   endpointOf(bytes: Uint8Array, words: Int32Array, wordOffset: number): Endpoint | undefined {
+    unmapIpv4Record(words, wordOffset);
     const head = words[wordOffset] ?? 0;
     const family = head & 0xffff;
     const port = ((head >>> 16) & 0xff) * 256 + (head >>> 24);
     if (family === AF_INET) {
       const key = port * TWO_TO_32 + ((words[wordOffset + 1] ?? 0) >>> 0);
       const known = this.#byIpv4.get(key);
-      if (known !== undefined) return known;
+      if (known !== undefined) return this.#endpoints[known];
       return this.#learn(words, wordOffset, formatIpv4(bytes, wordOffset * 4 + 4), port);
     }
     if (family !== AF_INET6) return undefined;
+    const known = this.#byIpv6Hash.get(ipv6Hash(words, wordOffset));
+    if (known !== undefined && this.#sameIpv6Record(known, words, wordOffset)) {
+      return this.#endpoints[known];
+    }
+    // A new peer, or (rarely) another peer with the same hash: the text tells them apart.
     const address = formatIpv6(bytes, wordOffset * 4 + 8);
-    return (
-      this.#byText.get(textKey(address, port)) ?? this.#learn(words, wordOffset, address, port)
-    );
+    const scope = words[wordOffset + 6] ?? 0;
+    const index = this.#byText.get(textKey(address, port, scope));
+    if (index !== undefined) return this.#endpoints[index];
+    return this.#learn(words, wordOffset, address, port);
   }
 
   /** Forgets every peer; record indexes handed out before are no longer valid. */
   clear(): void {
-    this.#count = 0;
+    this.#endpoints.length = 0;
     this.#lastEndpoint = undefined;
     this.#byObject = new WeakMap();
     this.#byIpv4.clear();
+    this.#byIpv6Hash.clear();
     this.#byText.clear();
   }
 
-  #learn(
-    words: Int32Array,
-    wordOffset: number,
-    address: string,
-    port: number,
-  ): Endpoint | undefined {
-    if (this.#count === this.#capacity) this.clear();
+  /** A new record for `endpoint`, or for the known peer another spelling of it names. */
+  #add(endpoint: Endpoint): number {
+    const family = endpoint.address.includes(":") ? 6 : 4;
+    const record = { family, address: endpoint.address, port: endpoint.port } as const;
+    const scratch = new Uint8Array(SOCKET_ADDRESS_BYTES);
+    if (encodeSocketAddress(record, scratch) === undefined) return -1;
+    unmapIpv4Record(new Int32Array(scratch.buffer), 0);
+    // Another spelling of a known peer (`FD00::1`, `::ffff:198.18.0.1`) is that peer.
+    const plain = decodeSocketAddress(scratch);
+    if (plain === undefined) return -1;
+    const known = this.#byText.get(textKey(plain.address, plain.port));
+    if (known !== undefined) return known;
+    const index = this.#nextIndex();
+    this.#records.set(scratch, index * SOCKET_ADDRESS_BYTES);
+    this.#file(endpoint, index, plain.address);
+    return index;
+  }
+
+  #learn(words: Int32Array, wordOffset: number, address: string, port: number): Endpoint {
     const endpoint: Endpoint = { address, port };
-    const index = this.#count++;
-    const to = (index * SOCKET_ADDRESS_BYTES) >> 2;
-    for (let i = 0; i < SOCKET_ADDRESS_BYTES >> 2; i++)
-      this.#words[to + i] = words[wordOffset + i] ?? 0;
-    this.#remember(endpoint, index, address);
+    const index = this.#nextIndex();
+    const to = index * RECORD_WORDS;
+    for (let i = 0; i < RECORD_WORDS; i++) this.#words[to + i] = words[wordOffset + i] ?? 0;
+    this.#file(endpoint, index, address);
+    this.#byObject.set(endpoint, index);
     return endpoint;
   }
 
-  /** Files `endpoint` under record `index` and the plain text of its address. */
-  #remember(endpoint: Endpoint, index: number, plainAddress: string): void {
-    this.#byObject.set(endpoint, index);
-    this.#byText.set(textKey(plainAddress, endpoint.port), endpoint);
-    if (!plainAddress.includes(":")) {
-      const address = (this.#words[(index * SOCKET_ADDRESS_BYTES + 4) >> 2] ?? 0) >>> 0;
-      this.#byIpv4.set(endpoint.port * TWO_TO_32 + address, endpoint);
+  #nextIndex(): number {
+    if (this.#endpoints.length === this.#capacity) {
+      this.#beforeStartingOver();
+      this.clear();
     }
+    return this.#endpoints.length;
+  }
+
+  /** Files `endpoint` under record `index` (already written) and its address's plain text. */
+  #file(endpoint: Endpoint, index: number, plainAddress: string): void {
+    this.#endpoints[index] = endpoint;
+    const at = index * RECORD_WORDS;
+    const v6Scope = ((this.#words[at] ?? 0) & 0xffff) === AF_INET6 ? (this.#words[at + 6] ?? 0) : 0;
+    this.#byText.set(textKey(plainAddress, endpoint.port, v6Scope), index);
+    if (((this.#words[at] ?? 0) & 0xffff) === AF_INET) {
+      this.#byIpv4.set(endpoint.port * TWO_TO_32 + ((this.#words[at + 1] ?? 0) >>> 0), index);
+    } else {
+      this.#byIpv6Hash.set(ipv6Hash(this.#words, at), index);
+    }
+  }
+
+  #sameIpv6Record(index: number, words: Int32Array, wordOffset: number): boolean {
+    const at = index * RECORD_WORDS;
+    for (const i of IPV6_IDENTITY_WORDS) {
+      if (this.#words[at + i] !== words[wordOffset + i]) return false;
+    }
+    return true;
   }
 }
 
-function textKey(address: string, port: number): string {
-  return `${address}|${port}`;
+/** A peer's text: address, port, and an IPv6 scope id when it has one (`fe80::1` per link). */
+function textKey(address: string, port: number, scope = 0): string {
+  return scope === 0 ? `${address}|${port}` : `${address}%${scope}|${port}`;
+}
+
+/** FNV-1a over the words that name an IPv6 peer, as a 32-bit number. */
+function ipv6Hash(words: Int32Array, at: number): number {
+  let hash = 0x811c9dc5;
+  for (const i of IPV6_IDENTITY_WORDS) hash = Math.imul(hash ^ (words[at + i] ?? 0), 0x01000193);
+  return hash >>> 0;
 }

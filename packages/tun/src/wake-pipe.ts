@@ -9,7 +9,6 @@ export class WakePipe {
   readonly readFd: number;
   readonly #writeFd: number;
   readonly #byte = Uint8Array.of(1);
-  readonly #drainBuffer = new Uint8Array(64);
   #closed = false;
 
   /** Throws `fail(message)` when the kernel gives no pipe. */
@@ -29,11 +28,6 @@ export class WakePipe {
   /** Empties the pipe from the reading side, by descriptor (the reader may be another thread). */
   static drain(readFd: number, buffer: Uint8Array): void {
     while (libc.read(readFd, ptr(buffer), buffer.length) === buffer.length) {}
-  }
-
-  /** Empties the pipe. */
-  drain(): void {
-    WakePipe.drain(this.readFd, this.#drainBuffer);
   }
 
   close(): void {
