@@ -185,7 +185,8 @@ function readU32(bytes: Uint8Array, at: number): number {
   );
 }
 
-function equal16(bytes: Uint8Array, at: number, address: Uint8Array): boolean {
+/** Whether the 16 bytes at `bytes[at..]` are `address`. */
+export function equal16(bytes: Uint8Array, at: number, address: Uint8Array): boolean {
   for (let i = 0; i < 16; i++) if (bytes[at + i] !== address[i]) return false;
   return true;
 }

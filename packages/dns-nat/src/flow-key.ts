@@ -1,23 +1,35 @@
-import type { IpAddress } from "@fz/ip-packet";
+import { IPV6_FIELD, type IpPacket } from "@fz/ip-packet";
 
 // String keys for the maps off the per-packet path: fragmented datagrams (protocol, two
 // addresses, the fragment id in the two port slots) and IPv6 proxy IPs. An IPv4 key is 7 code
 // units long and an IPv6 key 19, so the families never collide. Flows themselves are found by
 // FlowIndex, whose numeric hashes cost far less than building a string per packet.
 
+/** Key of a fragmented datagram, read from a fragment's own header before any rewrite. */
+export function fragmentKeyOf(packet: IpPacket): string {
+  if (packet.version === 4) {
+    return keyV4(packet.protocol, packet.src, packet.dst, 0, packet.ident);
+  }
+  const bytes = packet.bytes;
+  const id = packet.fragmentId;
+  return keyV6(
+    packet.protocol,
+    bytes,
+    IPV6_FIELD.SRC,
+    bytes,
+    IPV6_FIELD.DST,
+    id >>> 16,
+    id & 0xffff,
+  );
+}
+
 /** Key of IPv4 fields: protocol, addresses `a` and `b` (u32), then two 16-bit values. */
-export function keyV4(
-  protocol: number,
-  a: number,
-  b: number,
-  portA: number,
-  portB: number,
-): string {
+function keyV4(protocol: number, a: number, b: number, portA: number, portB: number): string {
   return String.fromCharCode(protocol, a >>> 16, a & 0xffff, b >>> 16, b & 0xffff, portA, portB);
 }
 
 /** Key of IPv6 fields whose addresses are the 16 bytes at `a[aAt..]` and `b[bAt..]`. */
-export function keyV6(
+function keyV6(
   protocol: number,
   a: Uint8Array,
   aAt: number,
@@ -47,22 +59,6 @@ export function keyV6(
     portA,
     portB,
   );
-}
-
-/** Key of fields with two stored addresses of the same family. */
-export function keyOf(
-  protocol: number,
-  a: IpAddress,
-  b: IpAddress,
-  portA: number,
-  portB: number,
-): string {
-  if (typeof a === "number" && typeof b === "number") return keyV4(protocol, a, b, portA, portB);
-  if (typeof a !== "number" && typeof b !== "number") {
-    return keyV6(protocol, a, 0, b, 0, portA, portB);
-  }
-  // Mixed families name nothing; a key no packet can produce keeps lookups simply missing.
-  return "";
 }
 
 /** Key of an IPv6 address alone (8 code units), for maps keyed by proxy IP. */

@@ -20,10 +20,6 @@ export class FragmentMemory {
   readonly #byDatagram = new Map<string, Remembered>();
   #lastExpiry = Number.NEGATIVE_INFINITY;
 
-  get size(): number {
-    return this.#byDatagram.size;
-  }
-
   remember(key: string, flow: NatFlow, now: number): void {
     this.#lastExpiry = Math.max(this.#lastExpiry, now + FRAGMENT_MEMORY_MS);
     this.#byDatagram.delete(key);

@@ -2,7 +2,7 @@ import { type AssignedIps, type IpAddress, type NatStatus, parseIpAddress } from
 import { NameResolutions, type ResolveRequest } from "./name-resolutions.ts";
 import type { InboundResult, OutboundResult } from "./nat-results.ts";
 import { DnsNatTranslator, type TranslationCounters } from "./nat-translator.ts";
-import { isProxyV4, isProxyV6 } from "./proxy-ips.ts";
+import { isProxyIp } from "./proxy-ips.ts";
 import { type ProxyMapping, ProxyMappings } from "./proxy-mappings.ts";
 
 /** The DomainStatus to send back to a client over the tunnel (`buildDomainStatus`). */
@@ -102,10 +102,7 @@ export class GatewayDnsNat {
     const proxyIps: IpAddress[] = [];
     for (const text of event.proxyIps) {
       const address = parseIpAddress(text);
-      if (address === undefined) continue;
-      if (typeof address === "number" ? isProxyV4(address) : isProxyV6(address)) {
-        proxyIps.push(address);
-      }
+      if (address !== undefined && isProxyIp(address)) proxyIps.push(address);
     }
     if (proxyIps.length === 0) {
       this.#reply(client, event.resource, event.domain, "Inactive");
@@ -217,7 +214,7 @@ export class GatewayDnsNat {
 
   #applyResolved(): void {
     for (let setup = this.#resolutions.pollResolved(); setup !== undefined; ) {
-      const { client, resource, domain, proxyIps, addresses } = setup;
+      const { client, resource, domain, proxyIps, v4, v6 } = setup;
       let mappings = this.#mappings.get(client);
       if (mappings?.reassigned(proxyIps, resource, domain)) {
         this.#counters.clientResets++;
@@ -228,8 +225,8 @@ export class GatewayDnsNat {
         mappings = new ProxyMappings();
         this.#mappings.set(client, mappings);
       }
-      mappings.install(proxyIps, resource, domain, addresses);
-      this.#reply(client, resource, domain, addresses.length > 0 ? "Active" : "Inactive");
+      mappings.install(proxyIps, resource, domain, v4, v6);
+      this.#reply(client, resource, domain, v4.length + v6.length > 0 ? "Active" : "Inactive");
       setup = this.#resolutions.pollResolved();
     }
   }

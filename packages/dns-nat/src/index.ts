@@ -43,6 +43,7 @@ export {
   parsePattern,
 } from "./pattern.ts";
 export {
+  isProxyIp,
   isProxyV4,
   isProxyV6,
   PROXY_IPS_PER_FAMILY,

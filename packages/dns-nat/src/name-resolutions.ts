@@ -21,8 +21,10 @@ export interface ResolvedSetup {
   readonly resource: string;
   readonly domain: string;
   readonly proxyIps: readonly IpAddress[];
-  /** Addresses of both families; empty when neither lookup gave any. */
-  readonly addresses: readonly IpAddress[];
+  /** The A records (u32); empty when the lookup gave none. */
+  readonly v4: readonly number[];
+  /** The AAAA records, 16 bytes each; empty when the lookup gave none. */
+  readonly v6: readonly Uint8Array[];
 }
 
 /** What became of a set-up request. */
@@ -40,8 +42,8 @@ interface Setup {
   readonly resource: string;
   readonly domain: string;
   proxyIps: readonly IpAddress[];
-  v4: IpAddress[] | undefined;
-  v6: IpAddress[] | undefined;
+  v4: readonly number[] | undefined;
+  v6: readonly Uint8Array[] | undefined;
 }
 
 interface Lookup {
@@ -67,11 +69,6 @@ export class NameResolutions {
   readonly #resolved: ResolvedSetup[] = [];
   #nextId = 1;
   #lastDeadline = Number.NEGATIVE_INFINITY;
-
-  /** Set-ups under way. */
-  get pending(): number {
-    return this.#setups.size;
-  }
 
   start(
     client: string,
@@ -102,15 +99,7 @@ export class NameResolutions {
   resolved(id: number, addresses: readonly IpAddress[] | "failed"): boolean {
     const lookup = this.#lookups.get(id);
     if (lookup === undefined) return false;
-    const family = lookup.request.family;
-    const found =
-      addresses === "failed"
-        ? []
-        : addresses.filter((address) =>
-            family === 4
-              ? typeof address === "number"
-              : typeof address !== "number" && address.length === 16,
-          );
+    const found = addresses === "failed" ? [] : addresses;
     this.#finish(lookup, found);
     return true;
   }
@@ -176,14 +165,17 @@ export class NameResolutions {
     return lookup;
   }
 
-  #finish(lookup: Lookup, found: IpAddress[]): void {
+  /** Ends a lookup with what it found; addresses of the other family are ignored. */
+  #finish(lookup: Lookup, found: readonly IpAddress[]): void {
     this.#lookups.delete(lookup.request.id);
     this.#inFlight.delete(lookup.lookupKey);
     const index = this.#requests.indexOf(lookup.request);
     if (index >= 0) this.#requests.splice(index, 1);
+    const v4 = lookup.request.family === 4 ? found.filter(isV4) : undefined;
+    const v6 = lookup.request.family === 6 ? found.filter(isV6) : undefined;
     for (const setup of lookup.setups) {
-      if (lookup.request.family === 4) setup.v4 = found;
-      else setup.v6 = found;
+      if (v4 !== undefined) setup.v4 = v4;
+      if (v6 !== undefined) setup.v6 = v6;
       if (setup.v4 === undefined || setup.v6 === undefined) continue;
       this.#setups.delete(setup.key);
       this.#resolved.push({
@@ -191,10 +183,19 @@ export class NameResolutions {
         resource: setup.resource,
         domain: setup.domain,
         proxyIps: setup.proxyIps,
-        addresses: [...setup.v4, ...setup.v6],
+        v4: setup.v4,
+        v6: setup.v6,
       });
     }
   }
+}
+
+function isV4(address: IpAddress): address is number {
+  return typeof address === "number";
+}
+
+function isV6(address: IpAddress): address is Uint8Array {
+  return typeof address !== "number" && address.length === 16;
 }
 
 function lookupKeyOf(name: string, family: 4 | 6): string {

@@ -3,6 +3,7 @@ import {
   destinationPortOf,
   Icmpv4Type,
   Icmpv6Type,
+  IPV6_FIELD,
   type IpAddress,
   type IpPacket,
   IpProtocol,
@@ -22,8 +23,8 @@ import {
   sourcePortOf,
   TcpFlag,
 } from "@fz/ip-packet";
-import { FlowProbe } from "./flow-index.ts";
-import { keyOf, keyV6 } from "./flow-key.ts";
+import { equal16, FlowProbe } from "./flow-index.ts";
+import { fragmentKeyOf } from "./flow-key.ts";
 import { FlowTable } from "./flow-table.ts";
 import { FragmentMemory } from "./fragment-memory.ts";
 import type { NatFlow, TranslatedPacket } from "./nat-flow.ts";
@@ -35,7 +36,7 @@ import {
   type OutboundResult,
   PASSTHROUGH,
 } from "./nat-results.ts";
-import { isProxyV4, PROXY_V6_BASE } from "./proxy-ips.ts";
+import { isProxyV4, isProxyV6 } from "./proxy-ips.ts";
 import type { ProxyMappings } from "./proxy-mappings.ts";
 
 /** Running totals of the packet path; the owner reads them. */
@@ -87,10 +88,8 @@ export class DnsNatTranslator {
     if (isWireError(packet)) return this.#drop("malformed");
     const v4 = packet.version === 4;
     const data = packet.bytes;
-    if (v4 ? !isProxyV4(packet.dst) : !isProxyV6At(data, IPV6_DST)) return PASSTHROUGH;
-    const kind = classify(packet, false);
-    let clientPort = 0;
-    let remotePort = 0;
+    if (v4 ? !isProxyV4(packet.dst) : !isProxyV6(data, IPV6_FIELD.DST)) return PASSTHROUGH;
+    const kind = classify(packet, false, true);
     switch (kind) {
       case Kind.Malformed:
         return this.#drop("malformed");
@@ -100,25 +99,18 @@ export class DnsNatTranslator {
         return this.#outboundFragment(client, packet, now, out);
       case Kind.IcmpError:
         return this.#outboundIcmpError(client, packet);
-      case Kind.Ports:
-        clientPort = fields.source;
-        remotePort = fields.destination;
-        break;
-      case Kind.Echo:
-        clientPort = fields.echoId;
-        break;
-      case Kind.Portless:
-        break;
     }
+    const clientPort = fields.source;
+    const remotePort = fields.destination;
     const protocol = packet.protocol;
     if (packet.version === 4) probe.setV4(protocol, packet.src, packet.dst, clientPort, remotePort);
-    else probe.setV6(protocol, data, IPV6_SRC, data, IPV6_DST, clientPort, remotePort);
+    else probe.setV6(protocol, data, IPV6_FIELD.SRC, data, IPV6_FIELD.DST, clientPort, remotePort);
     let flow = this.flows.findInside(client, probe);
     let created = false;
     if (flow === undefined) {
       const mappings = this.#mappings.get(client);
       const mapping =
-        packet.version === 4 ? mappings?.getV4(packet.dst) : mappings?.getV6(data, IPV6_DST);
+        packet.version === 4 ? mappings?.getV4(packet.dst) : mappings?.getV6(data, IPV6_FIELD.DST);
       if (mapping === undefined) return this.#unreachable(packet, "no-mapping", out);
       if (mapping.realIp === undefined) return this.#unreachable(packet, "no-address", out);
       flow = this.flows.create(
@@ -139,6 +131,7 @@ export class DnsNatTranslator {
       if (flow === undefined) return this.#unreachable(packet, "ports-exhausted", out);
       created = true;
     }
+    const fragmentKey = packet.isFirstFragment ? fragmentKeyOf(packet) : undefined;
     if (
       rewriteDestinationAddress(packet, flow.realIp) !== undefined ||
       (flow.natPort !== clientPort && rewriteSourcePort(packet, flow.natPort) !== undefined)
@@ -148,10 +141,7 @@ export class DnsNatTranslator {
     }
     if (created) this.#counters.flowsCreated++;
     flow.lastOutbound = now;
-    if (packet.isFirstFragment) {
-      const key = fragmentKey(packet, protocol, flow.clientAddress, flow.proxyIp);
-      this.#outboundFragments.remember(key, flow, now);
-    }
+    if (fragmentKey !== undefined) this.#outboundFragments.remember(fragmentKey, flow, now);
     if (protocol === IpProtocol.Tcp) this.#observeTcp(flow, data[packet.headerLen + 13], true);
     this.#counters.translatedOutbound++;
     return flow.result;
@@ -161,10 +151,7 @@ export class DnsNatTranslator {
   inbound(bytes: Uint8Array, now: number): InboundResult {
     const packet = parseIpPacket(bytes);
     if (isWireError(packet)) return this.#drop("malformed");
-    const kind = classify(packet, false);
-    let remotePort = 0;
-    let natPort = 0;
-    switch (kind) {
+    switch (classify(packet, false, false)) {
       case Kind.Malformed:
         return this.#drop("malformed");
       case Kind.UnsupportedIcmp:
@@ -173,22 +160,16 @@ export class DnsNatTranslator {
         return this.#inboundFragment(packet, now);
       case Kind.IcmpError:
         return this.#inboundIcmpError(packet);
-      case Kind.Ports:
-        remotePort = fields.source;
-        natPort = fields.destination;
-        break;
-      case Kind.Echo:
-        natPort = fields.echoId;
-        break;
-      case Kind.Portless:
-        break;
     }
+    const remotePort = fields.source;
+    const natPort = fields.destination;
     const protocol = packet.protocol;
     const data = packet.bytes;
     if (packet.version === 4) probe.setV4(protocol, packet.src, packet.dst, remotePort, natPort);
-    else probe.setV6(protocol, data, IPV6_SRC, data, IPV6_DST, remotePort, natPort);
+    else probe.setV6(protocol, data, IPV6_FIELD.SRC, data, IPV6_FIELD.DST, remotePort, natPort);
     const flow = this.flows.findOutside(probe);
     if (flow === undefined) return this.#noFlow();
+    const fragmentKey = packet.isFirstFragment ? fragmentKeyOf(packet) : undefined;
     if (
       rewriteSourceAddress(packet, flow.proxyIp) !== undefined ||
       (flow.natPort !== flow.clientPort &&
@@ -197,10 +178,7 @@ export class DnsNatTranslator {
       return this.#drop("rewrite-failed");
     }
     flow.lastInbound = now;
-    if (packet.isFirstFragment) {
-      const key = fragmentKey(packet, protocol, flow.realIp, flow.clientAddress);
-      this.#inboundFragments.remember(key, flow, now);
-    }
+    if (fragmentKey !== undefined) this.#inboundFragments.remember(fragmentKey, flow, now);
     if (protocol === IpProtocol.Tcp) this.#observeTcp(flow, data[packet.headerLen + 13], false);
     this.#counters.translatedInbound++;
     return flow.result;
@@ -218,12 +196,7 @@ export class DnsNatTranslator {
     now: number,
     out: Uint8Array | undefined,
   ): OutboundResult {
-    const data = packet.bytes;
-    const key =
-      packet.version === 4
-        ? fragmentKey(packet, packet.protocol, packet.src, packet.dst)
-        : fragmentKeyV6(packet, data, IPV6_SRC, data, IPV6_DST);
-    const flow = this.#outboundFragments.flowOf(key, now);
+    const flow = this.#outboundFragments.flowOf(fragmentKeyOf(packet), now);
     let result: TranslatedPacket;
     if (flow !== undefined && flow.client === client) {
       flow.lastOutbound = now;
@@ -231,7 +204,9 @@ export class DnsNatTranslator {
     } else {
       const mappings = this.#mappings.get(client);
       const mapping =
-        packet.version === 4 ? mappings?.getV4(packet.dst) : mappings?.getV6(data, IPV6_DST);
+        packet.version === 4
+          ? mappings?.getV4(packet.dst)
+          : mappings?.getV6(packet.bytes, IPV6_FIELD.DST);
       if (mapping === undefined) return this.#unreachable(packet, "no-mapping", out);
       const realIp = mapping.realIp;
       if (realIp === undefined) return this.#unreachable(packet, "no-address", out);
@@ -247,12 +222,7 @@ export class DnsNatTranslator {
   }
 
   #inboundFragment(packet: IpPacket, now: number): InboundResult {
-    const data = packet.bytes;
-    const key =
-      packet.version === 4
-        ? fragmentKey(packet, packet.protocol, packet.src, packet.dst)
-        : fragmentKeyV6(packet, data, IPV6_SRC, data, IPV6_DST);
-    const flow = this.#inboundFragments.flowOf(key, now);
+    const flow = this.#inboundFragments.flowOf(fragmentKeyOf(packet), now);
     if (flow === undefined) return this.#noFlow();
     if (rewriteSourceAddress(packet, flow.proxyIp) !== undefined) {
       return this.#drop("rewrite-failed");
@@ -266,25 +236,14 @@ export class DnsNatTranslator {
   #outboundIcmpError(client: string, packet: IpPacket): OutboundResult {
     const quoted = quotedPacket(packet);
     if (quoted === undefined) return this.#drop("icmp-error-without-flow");
-    let clientPort = 0;
-    let remotePort = 0;
-    switch (classify(quoted, true)) {
-      case Kind.Ports:
-        remotePort = fields.source;
-        clientPort = fields.destination;
-        break;
-      case Kind.Echo:
-        clientPort = fields.echoId;
-        break;
-      case Kind.Portless:
-        break;
-      default:
-        return this.#drop("icmp-error-without-flow");
-    }
+    // The quoted packet went from the proxy IP to the client.
+    if (!keysFlow(classify(quoted, true, false))) return this.#drop("icmp-error-without-flow");
+    const clientPort = fields.destination;
+    const remotePort = fields.source;
     const q = quoted.bytes;
     const protocol = quoted.protocol;
     if (quoted.version === 4) probe.setV4(protocol, quoted.dst, quoted.src, clientPort, remotePort);
-    else probe.setV6(protocol, q, IPV6_DST, q, IPV6_SRC, clientPort, remotePort);
+    else probe.setV6(protocol, q, IPV6_FIELD.DST, q, IPV6_FIELD.SRC, clientPort, remotePort);
     const flow = this.flows.findInside(client, probe);
     if (flow === undefined) return this.#drop("icmp-error-without-flow");
     if (
@@ -303,28 +262,17 @@ export class DnsNatTranslator {
   #inboundIcmpError(packet: IpPacket): InboundResult {
     const quoted = quotedPacket(packet);
     if (quoted === undefined) return this.#noFlow();
-    let remotePort = 0;
-    let natPort = 0;
-    switch (classify(quoted, true)) {
-      case Kind.Ports:
-        natPort = fields.source;
-        remotePort = fields.destination;
-        break;
-      case Kind.Echo:
-        natPort = fields.echoId;
-        break;
-      case Kind.Portless:
-        break;
-      default:
-        return this.#noFlow();
-    }
+    // The quoted packet went from the client to the real IP.
+    if (!keysFlow(classify(quoted, true, true))) return this.#noFlow();
+    const remotePort = fields.destination;
+    const natPort = fields.source;
     const q = quoted.bytes;
     const protocol = quoted.protocol;
     if (quoted.version === 4) probe.setV4(protocol, quoted.dst, quoted.src, remotePort, natPort);
-    else probe.setV6(protocol, q, IPV6_DST, q, IPV6_SRC, remotePort, natPort);
+    else probe.setV6(protocol, q, IPV6_FIELD.DST, q, IPV6_FIELD.SRC, remotePort, natPort);
     const flow = this.flows.findOutside(probe);
     if (flow === undefined) return this.#noFlow();
-    const fromRealIp = sameAddressAt(packet.bytes, IPV4_SRC, IPV6_SRC, flow.realIp);
+    const fromRealIp = sourceIs(packet, flow.realIp);
     if (
       rewriteEmbeddedDestinationAddress(packet, flow.proxyIp) !== undefined ||
       (flow.natPort !== flow.clientPort &&
@@ -377,17 +325,13 @@ export class DnsNatTranslator {
   }
 }
 
-const IPV4_SRC = 12;
-const IPV6_SRC = 8;
-const IPV6_DST = 24;
-
-/** How a packet keys a flow. */
+/** How a packet keys a flow; the first three do, with `fields`. */
 const Kind = {
-  /** TCP or UDP: `fields.source` and `fields.destination`. */
+  /** TCP or UDP: both ports. */
   Ports: 0,
-  /** ICMP or ICMPv6 echo: `fields.echoId`. */
+  /** ICMP or ICMPv6 echo: the identifier, in the slot of the port on the client's side. */
   Echo: 1,
-  /** Another protocol: the addresses alone. */
+  /** Another protocol: the addresses alone (both slots 0). */
   Portless: 2,
   IcmpError: 3,
   UnsupportedIcmp: 4,
@@ -401,15 +345,22 @@ type Kind = (typeof Kind)[keyof typeof Kind];
 /** The lookup key of the packet at hand, filled in place. */
 const probe = new FlowProbe();
 
-/** Filled by `classify`; read right after it. */
-const fields = { source: 0, destination: 0, echoId: 0 };
+/** The source and destination port slots of a flow's key, filled by `classify`; read right after it. */
+const fields = { source: 0, destination: 0 };
+
+/** Whether `classify` found a packet that keys a flow (and filled `fields`). */
+function keysFlow(kind: Kind): boolean {
+  return kind <= Kind.Portless;
+}
 
 /**
- * Classifies a packet and reads its ports or echo identifier into `fields`. A quoted packet (the
- * one an ICMP error carries) needs only the 4 or 8 bytes that hold them; a packet to rewrite
- * needs the whole header its checksum lives in.
+ * Classifies a packet and reads its ports into `fields`. An echo identifier belongs to the
+ * client's side of the flow: the source slot of a packet going toward the resource, the
+ * destination slot of one going toward the client. A quoted packet (the one an ICMP error
+ * carries) needs only the 4 or 8 bytes that hold them; a packet to rewrite needs the whole
+ * header its checksum lives in.
  */
-function classify(packet: IpPacket, quoted: boolean): Kind {
+function classify(packet: IpPacket, quoted: boolean, towardResource: boolean): Kind {
   if (!packet.hasTransportHeader) return Kind.LaterFragment;
   const protocol = packet.protocol;
   const start = packet.headerLen;
@@ -422,7 +373,11 @@ function classify(packet: IpPacket, quoted: boolean): Kind {
     return Kind.Ports;
   }
   const v4 = packet.version === 4;
-  if (protocol !== (v4 ? IpProtocol.Icmp : IpProtocol.Icmpv6)) return Kind.Portless;
+  if (protocol !== (v4 ? IpProtocol.Icmp : IpProtocol.Icmpv6)) {
+    fields.source = 0;
+    fields.destination = 0;
+    return Kind.Portless;
+  }
   if (available < 8) return Kind.Malformed;
   const type = packet.bytes[start] ?? 0;
   if (
@@ -430,7 +385,9 @@ function classify(packet: IpPacket, quoted: boolean): Kind {
       ? type === Icmpv4Type.EchoRequest || type === Icmpv4Type.EchoReply
       : type === Icmpv6Type.EchoRequest || type === Icmpv6Type.EchoReply
   ) {
-    fields.echoId = ((packet.bytes[start + 4] ?? 0) << 8) | (packet.bytes[start + 5] ?? 0);
+    const id = ((packet.bytes[start + 4] ?? 0) << 8) | (packet.bytes[start + 5] ?? 0);
+    fields.source = towardResource ? id : 0;
+    fields.destination = towardResource ? 0 : id;
     return Kind.Echo;
   }
   if (v4 ? isIcmpv4Error(type) : isIcmpv6Error(type)) {
@@ -446,42 +403,8 @@ function quotedPacket(error: IpPacket): IpPacket | undefined {
   return quoted;
 }
 
-/** Names a fragmented IPv4 datagram (or an IPv6 one by stored addresses) for FragmentMemory. */
-function fragmentKey(packet: IpPacket, protocol: number, a: IpAddress, b: IpAddress): string {
-  if (packet.version === 4) return keyOf(protocol, a, b, 0, packet.ident);
-  const id = packet.fragmentId;
-  return keyOf(protocol, a, b, id >>> 16, id & 0xffff);
-}
-
-/** Names a fragmented IPv6 datagram by the addresses in its own header. */
-function fragmentKeyV6(
-  packet: IpPacket,
-  a: Uint8Array,
-  aAt: number,
-  b: Uint8Array,
-  bAt: number,
-): string {
-  const id = packet.version === 6 ? packet.fragmentId : 0;
-  return keyV6(packet.protocol, a, aAt, b, bAt, id >>> 16, id & 0xffff);
-}
-
-/** Whether the IPv6 address at `bytes[at..]` lies in fd00:2021:1111:8000::/107. */
-function isProxyV6At(bytes: Uint8Array, at: number): boolean {
-  for (let i = 0; i < 13; i++) if (bytes[at + i] !== PROXY_V6_BASE[i]) return false;
-  return ((bytes[at + 13] ?? 0) & 0xe0) === 0;
-}
-
-/** Whether the address at the family's offset equals `address`. */
-function sameAddressAt(bytes: Uint8Array, v4At: number, v6At: number, address: IpAddress): boolean {
-  if (typeof address === "number") {
-    const here =
-      (((bytes[v4At] ?? 0) << 24) |
-        ((bytes[v4At + 1] ?? 0) << 16) |
-        ((bytes[v4At + 2] ?? 0) << 8) |
-        (bytes[v4At + 3] ?? 0)) >>>
-      0;
-    return here === address;
-  }
-  for (let i = 0; i < 16; i++) if (bytes[v6At + i] !== address[i]) return false;
-  return true;
+/** Whether the packet's source address is `address` (of the packet's family). */
+function sourceIs(packet: IpPacket, address: IpAddress): boolean {
+  if (packet.version === 4) return packet.src === address;
+  return typeof address !== "number" && equal16(packet.bytes, IPV6_FIELD.SRC, address);
 }

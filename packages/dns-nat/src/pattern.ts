@@ -11,6 +11,8 @@ export interface NamePattern {
   readonly text: string;
   readonly kind: PatternKind;
   matches(name: string): boolean;
+  /** `matches` for a name already normalized and split at its dots. */
+  matchesLabels(labels: readonly string[]): boolean;
 }
 
 /** Ordered from the most specific; the order is the precedence. */
@@ -51,8 +53,13 @@ export function parsePattern(text: string): NamePattern | PatternError {
       : normalized.includes("?")
         ? "question"
         : "exact";
-  const matcher = compile(labels);
-  return { text: normalized, kind, matches: (name) => matcher(normalizeName(name).split(".")) };
+  const matchesLabels = compile(labels);
+  return {
+    text: normalized,
+    kind,
+    matches: (name) => matchesLabels(nameLabels(name)),
+    matchesLabels,
+  };
 }
 
 export function isPatternError(value: NamePattern | PatternError): value is PatternError {
@@ -65,16 +72,21 @@ export function normalizeName(name: string): string {
   return lower.endsWith(".") ? lower.slice(0, -1) : lower;
 }
 
+function nameLabels(name: string): string[] {
+  return normalizeName(name).split(".");
+}
+
 /** Picks the most specific of the patterns that match `name`, or undefined when none does. */
 export function mostSpecificMatch<T extends { readonly pattern: NamePattern }>(
   candidates: readonly T[],
   name: string,
 ): T | undefined {
+  const labels = nameLabels(name);
   let best: T | undefined;
   let bestRank: number = PATTERN_KINDS.length;
   for (const candidate of candidates) {
     const rank = PATTERN_KINDS.indexOf(candidate.pattern.kind);
-    if (rank < bestRank && candidate.pattern.matches(name)) {
+    if (rank < bestRank && candidate.pattern.matchesLabels(labels)) {
       best = candidate;
       bestRank = rank;
     }

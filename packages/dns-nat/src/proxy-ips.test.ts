@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { isProxyV4, isProxyV6, ProxyIpAllocator } from "@fz/dns-nat";
+import { isProxyIp, isProxyV4, isProxyV6, PROXY_V6_BASE, ProxyIpAllocator } from "@fz/dns-nat";
 import fc from "fast-check";
 
 const v4 = (text: string) =>
@@ -84,5 +84,21 @@ describe("ProxyIpAllocator", () => {
     expect(isProxyV6(top)).toBe(true);
     top[13] = 0x20;
     expect(isProxyV6(top)).toBe(false);
+  });
+
+  test("an IPv6 address is read at an offset, and only when all 16 bytes are there", () => {
+    const header = new Uint8Array(40);
+    header.set(PROXY_V6_BASE, 24);
+    expect(isProxyV6(header, 24)).toBe(true);
+    expect(isProxyV6(header, 8)).toBe(false);
+    expect(isProxyV6(header, 25)).toBe(false);
+    expect(isProxyV6(PROXY_V6_BASE.subarray(0, 15))).toBe(false);
+  });
+
+  test("isProxyIp takes either family", () => {
+    expect(isProxyIp(v4("100.96.0.1"))).toBe(true);
+    expect(isProxyIp(v4("100.64.0.1"))).toBe(false);
+    expect(isProxyIp(PROXY_V6_BASE)).toBe(true);
+    expect(isProxyIp(new Uint8Array(16))).toBe(false);
   });
 });

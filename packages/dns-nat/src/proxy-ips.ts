@@ -1,3 +1,4 @@
+import type { IpAddress } from "@fz/ip-packet";
 import { normalizeName } from "./pattern.ts";
 
 /** 100.96.0.0/11: DNS-resource proxy IPv4 addresses. */
@@ -76,7 +77,7 @@ export class ProxyIpAllocator {
 
   /** Which name an IPv4 destination (u32) is a proxy for, if any. */
   nameOfV4(address: number): ProxyIps | undefined {
-    if (address >>> OFFSET_BITS !== PROXY_V4_BASE >>> OFFSET_BITS) return undefined;
+    if (!isProxyV4(address)) return undefined;
     return this.#atOffset(address & OFFSET_MASK);
   }
 
@@ -98,16 +99,21 @@ export class ProxyIpAllocator {
   }
 }
 
-/** Whether a 16-byte address lies in fd00:2021:1111:8000::/107. */
-export function isProxyV6(address: Uint8Array): boolean {
-  if (address.length !== 16) return false;
-  for (let i = 0; i < 13; i++) if (address[i] !== PROXY_V6_BASE[i]) return false;
-  return ((address[13] ?? 0) & 0xe0) === 0;
+/** Whether the IPv6 address at `bytes[at..at + 16]` lies in fd00:2021:1111:8000::/107. */
+export function isProxyV6(bytes: Uint8Array, at = 0): boolean {
+  if (at + 16 > bytes.length) return false;
+  for (let i = 0; i < 13; i++) if (bytes[at + i] !== PROXY_V6_BASE[i]) return false;
+  return ((bytes[at + 13] ?? 0) & 0xe0) === 0;
 }
 
 /** Whether a u32 IPv4 address lies in 100.96.0.0/11. */
 export function isProxyV4(address: number): boolean {
   return address >>> OFFSET_BITS === PROXY_V4_BASE >>> OFFSET_BITS;
+}
+
+/** Whether an address of either family is a DNS-resource proxy IP. */
+export function isProxyIp(address: IpAddress): boolean {
+  return typeof address === "number" ? isProxyV4(address) : isProxyV6(address);
 }
 
 function proxyV6At(offset: number): Uint8Array {

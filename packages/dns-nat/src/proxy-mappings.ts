@@ -18,10 +18,6 @@ export class ProxyMappings {
   readonly #v4 = new Map<number, ProxyMapping>();
   readonly #v6 = new Map<string, ProxyMapping>();
 
-  get size(): number {
-    return this.#v4.size + this.#v6.size;
-  }
-
   /** The mapping of an IPv4 proxy IP (u32). */
   getV4(address: number): ProxyMapping | undefined {
     return this.#v4.get(address);
@@ -53,10 +49,11 @@ export class ProxyMappings {
     proxyIps: readonly IpAddress[],
     resource: string,
     domain: string,
-    real: readonly IpAddress[],
+    realV4: readonly number[],
+    realV6: readonly Uint8Array[],
   ): void {
-    const realV4 = sortedOfFamily(real, 4);
-    const realV6 = sortedOfFamily(real, 6);
+    const sortedRealV4 = sortedV4(realV4);
+    const sortedRealV6 = sortedV6(realV6);
     let v4 = 0;
     let v6 = 0;
     for (const proxy of sortedAddresses(proxyIps)) {
@@ -64,10 +61,10 @@ export class ProxyMappings {
         this.#v4.set(proxy, {
           resource,
           domain,
-          realIp: realV4[v4++ % Math.max(realV4.length, 1)],
+          realIp: sortedRealV4[v4++ % Math.max(sortedRealV4.length, 1)],
         });
       } else {
-        const realIp = realV6[v6++ % Math.max(realV6.length, 1)];
+        const realIp = sortedRealV6[v6++ % Math.max(sortedRealV6.length, 1)];
         this.#v6.set(addressKeyV6(proxy), { resource, domain, realIp });
       }
     }
@@ -80,23 +77,27 @@ export class ProxyMappings {
   }
 }
 
-function sortedOfFamily(addresses: readonly IpAddress[], family: 4 | 6): IpAddress[] {
-  return sortedAddresses(
-    addresses.filter((address) =>
-      family === 4 ? typeof address === "number" : typeof address !== "number",
-    ),
-  );
+/** Distinct addresses, IPv4 before IPv6, each family in ascending byte order. */
+function sortedAddresses(addresses: readonly IpAddress[]): IpAddress[] {
+  const v4: number[] = [];
+  const v6: Uint8Array[] = [];
+  for (const address of addresses) {
+    if (typeof address === "number") v4.push(address);
+    else v6.push(address);
+  }
+  return [...sortedV4(v4), ...sortedV6(v6)];
 }
 
-/** Distinct addresses, IPv4 before IPv6, each family in ascending byte order. */
-export function sortedAddresses(addresses: readonly IpAddress[]): IpAddress[] {
-  const v4 = new Set<number>();
-  const v6 = new Map<string, Uint8Array>();
-  for (const address of addresses) {
-    if (typeof address === "number") v4.add(address >>> 0);
-    else if (address.length === 16) v6.set(addressKeyV6(address), address.slice());
-  }
-  const sortedV4 = [...v4].sort((a, b) => a - b);
-  const sortedV6 = [...v6.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return [...sortedV4, ...sortedV6.map(([, address]) => address)];
+/** Distinct IPv4 addresses (u32) in ascending order. */
+function sortedV4(addresses: readonly number[]): number[] {
+  return [...new Set(addresses.map((address) => address >>> 0))].sort((a, b) => a - b);
+}
+
+/** Distinct 16-byte IPv6 addresses in ascending byte order, copied. */
+function sortedV6(addresses: readonly Uint8Array[]): Uint8Array[] {
+  const byKey = new Map<string, Uint8Array>();
+  for (const address of addresses) byKey.set(addressKeyV6(address), address);
+  return [...byKey.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, address]) => address.slice());
 }

@@ -1,3 +1,5 @@
+import { normalizeName } from "./pattern.ts";
+
 /** An address read from a reverse-lookup name. */
 export type ReverseAddress =
   | { readonly family: 4; readonly address: number }
@@ -10,13 +12,12 @@ export type ReverseAddress =
  * hex digits), so that each address has exactly one name; others are left to the upstream.
  */
 export function parseReverseName(name: string): ReverseAddress | undefined {
-  const lower = name.toLowerCase();
-  const trimmed = lower.endsWith(".") ? lower.slice(0, -1) : lower;
-  if (trimmed.endsWith(".in-addr.arpa")) {
-    return parseV4(trimmed.slice(0, -".in-addr.arpa".length).split("."));
+  const normalized = normalizeName(name);
+  if (normalized.endsWith(".in-addr.arpa")) {
+    return parseV4(normalized.slice(0, -".in-addr.arpa".length).split("."));
   }
-  if (trimmed.endsWith(".ip6.arpa")) {
-    return parseV6(trimmed.slice(0, -".ip6.arpa".length).split("."));
+  if (normalized.endsWith(".ip6.arpa")) {
+    return parseV6(normalized.slice(0, -".ip6.arpa".length).split("."));
   }
   return undefined;
 }

@@ -15,13 +15,7 @@ import { mostSpecificMatch, type NamePattern, normalizeName } from "./pattern.ts
 import { PendingForwards } from "./pending-forwards.ts";
 import type { ProxyIpAllocator, ProxyIps } from "./proxy-ips.ts";
 import { parseReverseName } from "./reverse-name.ts";
-import {
-  MAX_UPSTREAMS,
-  sentinelAddresses,
-  sentinelIndexV4,
-  sentinelIndexV6,
-  TooManyUpstreamsError,
-} from "./sentinels.ts";
+import { MAX_UPSTREAMS, TooManyUpstreamsError } from "./sentinels.ts";
 
 /** How long a forwarded query waits for its upstream before the client gets SERVFAIL. */
 export const FORWARD_TIMEOUT_MS = 5000;
@@ -216,21 +210,6 @@ export class StubResolver<T> {
   setUpstreams(upstreams: readonly Upstream[]): void {
     if (upstreams.length > MAX_UPSTREAMS) throw new TooManyUpstreamsError(upstreams.length);
     this.#upstreams = [...upstreams];
-  }
-
-  /** The sentinel addresses to give the operating system as its DNS servers. */
-  sentinels(): { readonly ipv4: readonly number[]; readonly ipv6: readonly Uint8Array[] } {
-    return sentinelAddresses(this.#upstreams.length);
-  }
-
-  /** The sentinel index of an IPv4 destination (u32), if it is a sentinel with an upstream. */
-  sentinelIndexV4(address: number): number | undefined {
-    return sentinelIndexV4(address, this.#upstreams.length);
-  }
-
-  /** The sentinel index of the IPv6 destination at `bytes[offset..]`, if it is a sentinel with an upstream. */
-  sentinelIndexV6(bytes: Uint8Array, offset = 0): number | undefined {
-    return sentinelIndexV6(bytes, this.#upstreams.length, offset);
   }
 
   /** The resource a name belongs to: the most specific matching pattern, the first configured on a tie. */

@@ -37,6 +37,10 @@ export const EdnsOptionCode = { NSID: 3, CLIENT_SUBNET: 8, COOKIE: 10, PADDING: 
 
 /** Size of the fixed message header. */
 export const HEADER_BYTES = 12;
+/** A record's TYPE, CLASS, TTL and RDLENGTH, after the owner name. */
+export const RR_FIXED_BYTES = 10;
+/** DO in the OPT record's TTL field (RFC 3225). */
+export const DO_BIT = 0x8000;
 /** Largest DNS message: the 16-bit length of DNS over TCP. */
 export const MAX_MESSAGE_BYTES = 65535;
 /** Largest name on the wire, length octets and the root label included (RFC 1035 2.3.4). */

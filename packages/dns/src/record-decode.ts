@@ -1,4 +1,4 @@
-import { RecordType } from "./constants.ts";
+import { DO_BIT, RecordType, RR_FIXED_BYTES } from "./constants.ts";
 import type { BadRdataReason } from "./errors.ts";
 import type { Edns, EdnsOption, ResourceRecord } from "./message.ts";
 import { readName } from "./name-decode.ts";
@@ -41,9 +41,6 @@ export function readRecord(reader: WireReader): ResourceRecord | OptRecord | und
   reader.pos = rdEnd;
   return record;
 }
-
-/** TYPE, CLASS, TTL and RDLENGTH after the owner name. */
-const RR_FIXED_BYTES = 10;
 
 function readRdata(
   reader: WireReader,
@@ -231,6 +228,3 @@ function readOpt(
     },
   };
 }
-
-/** DO in the OPT record's TTL field (RFC 3225). */
-const DO_BIT = 0x8000;

@@ -1,4 +1,4 @@
-import { RecordType } from "./constants.ts";
+import { DO_BIT, RecordType, RR_FIXED_BYTES } from "./constants.ts";
 import type { Edns, ResourceRecord } from "./message.ts";
 import { writeName } from "./name-encode.ts";
 import { recordTypeCode } from "./record-type.ts";
@@ -60,11 +60,6 @@ export function checkRange(writer: WireWriter, field: string, value: number, max
     writer.fail({ kind: "invalid-field", field, value })
   );
 }
-
-/** TYPE, CLASS, TTL and RDLENGTH after the owner name. */
-const RR_FIXED_BYTES = 10;
-/** DO in the OPT record's TTL field (RFC 3225). */
-const DO_BIT = 0x8000;
 
 function checkU8(writer: WireWriter, field: string, value: number): boolean {
   return (value & 0xff) === value || writer.fail({ kind: "invalid-field", field, value });

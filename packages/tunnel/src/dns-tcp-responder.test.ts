@@ -54,7 +54,7 @@ class World {
     payload: Uint8Array = new Uint8Array(0),
     seq = this.seq,
     options?: Uint8Array,
-  ): void {
+  ): Uint8Array {
     const packet = buildTcpPacket(
       {
         src: CLIENT,
@@ -75,6 +75,7 @@ class World {
     const tcp = asTcp(parsed);
     if (isWireError(tcp)) throw new Error(tcp.kind);
     this.responder.handleSegment(CLIENT, SENTINEL, tcp, "sentinel-0", this.now);
+    return packet;
   }
 
   /** SYN, SYN-ACK, ACK. */
@@ -87,10 +88,11 @@ class World {
     this.segment(TcpFlag.Ack);
   }
 
-  /** Sends data in order and moves our sequence number on. */
-  send(bytes: Uint8Array, flags = TcpFlag.Ack | TcpFlag.Psh): void {
-    this.segment(flags, bytes);
+  /** Sends data in order and moves our sequence number on; returns the packet it handed over. */
+  send(bytes: Uint8Array, flags = TcpFlag.Ack | TcpFlag.Psh): Uint8Array {
+    const packet = this.segment(flags, bytes);
     this.seq = (this.seq + bytes.length + (flags & TcpFlag.Fin ? 1 : 0)) >>> 0;
+    return packet;
   }
 
   record(packet: Uint8Array): void {
@@ -199,6 +201,19 @@ describe("DnsTcpResponder", () => {
     expect(acks[1]?.ack).toBe(world.seq);
     world.send(whole.subarray(17));
     expect(stream(world.take())).toEqual([...frame(answerTo(query(3, 30)))]);
+  });
+
+  test("queries survive the caller reusing its packet buffers", () => {
+    const world = new World();
+    world.connect();
+    const split = frame(query(5, 30));
+    world.send(Uint8Array.from([...frame(query(4)), ...split.subarray(0, 10)])).fill(0);
+    world.send(split.subarray(10)).fill(0);
+    expect(world.queries.map((kept) => [...kept])).toEqual([[...query(4)], [...query(5, 30)]]);
+    expect(stream(world.take())).toEqual([
+      ...frame(answerTo(query(4))),
+      ...frame(answerTo(query(5, 30))),
+    ]);
   });
 
   test("re-acknowledges out-of-order and duplicate segments without reading them", () => {

@@ -1,3 +1,4 @@
+import { encodeTcpFrame, TcpFrameDecoder } from "@fz/dns";
 import type { RandomSource } from "@fz/dns-nat";
 import {
   buildTcpPacket,
@@ -228,8 +229,13 @@ export class DnsTcpResponder<C> {
     const fresh = payload.subarray(offset);
     connection.rcvNxt = (connection.rcvNxt + fresh.length + (tcp.fin ? 1 : 0)) >>> 0;
     if (tcp.fin) connection.peerFin = true;
-    connection.received = concat(connection.received, fresh);
-    for (let message = takeMessage(connection); message; message = takeMessage(connection)) {
+    // A copy: the decoder keeps what it is given, and the shell reuses its packet buffers.
+    connection.queries.push(fresh.slice());
+    for (
+      let message = connection.queries.poll();
+      message !== undefined;
+      message = connection.queries.poll()
+    ) {
       const answer = this.#onQuery(message, connection, now);
       if (!this.#connections.has(connection.key)) return true;
       if (answer === "pending") connection.pending++;
@@ -239,10 +245,8 @@ export class DnsTcpResponder<C> {
   }
 
   #queue(connection: Connection<C>, response: Uint8Array): void {
-    const frame = new Uint8Array(2 + response.length);
-    frame[0] = response.length >>> 8;
-    frame[1] = response.length & 0xff;
-    frame.set(response, 2);
+    const frame = encodeTcpFrame(response);
+    if (!(frame instanceof Uint8Array)) return;
     connection.sendBuffer = concat(connection.sendBuffer, frame);
   }
 
@@ -380,8 +384,8 @@ class Connection<C> implements DnsTcpStream<C> {
   /** Our data from `dataStart` on: the first `sent` bytes are in flight, the rest not sent yet. */
   sendBuffer: Uint8Array = EMPTY;
   sent = 0;
-  /** Bytes of a query not complete yet. */
-  received: Uint8Array = EMPTY;
+  /** The client's byte stream, split into queries. */
+  readonly queries = new TcpFrameDecoder();
   peerWindow = 0;
   mss = DNS_TCP_MSS;
   peerFin = false;
@@ -429,17 +433,9 @@ function seqDiff(a: number, b: number): number {
   return (a - b) | 0;
 }
 
-function takeMessage<C>(connection: Connection<C>): Uint8Array | undefined {
-  const buffer = connection.received;
-  if (buffer.length < 2) return undefined;
-  const length = ((buffer[0] ?? 0) << 8) | (buffer[1] ?? 0);
-  if (buffer.length < 2 + length) return undefined;
-  connection.received = buffer.subarray(2 + length);
-  return buffer.slice(2, 2 + length);
-}
-
+/** `a` then `b`; `b` itself when `a` is empty, so it must not be changed afterwards. */
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b.slice();
+  if (a.length === 0) return b;
   const joined = new Uint8Array(a.length + b.length);
   joined.set(a);
   joined.set(b, a.length);
