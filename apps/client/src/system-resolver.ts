@@ -1,5 +1,5 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { formatIpAddress, type IpAddress, parseIpv4, parseIpv6 } from "@fz/ip-packet";
+import { formatIpAddress, type IpAddress, parseIpAddress } from "@fz/ip-packet";
 import {
   DNS_SENTINEL_V4_RANGE,
   DNS_SENTINEL_V6_RANGE,
@@ -29,9 +29,7 @@ export function readNameservers(path: string): Upstream[] {
   for (const line of text.split("\n")) {
     const [keyword, value] = line.trim().split(/\s+/);
     if (keyword !== "nameserver" || value === undefined) continue;
-    const address: IpAddress | undefined = value.includes(":")
-      ? parseIpv6(value)
-      : parseIpv4(value);
+    const address = parseIpAddress(value);
     if (address === undefined || isSentinel(address)) continue;
     const canonical = formatIpAddress(address);
     if (seen.has(canonical)) continue;

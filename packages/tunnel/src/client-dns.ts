@@ -59,7 +59,7 @@ type Querier =
  */
 export class ClientDns {
   /** Shared by the resolver (answers) and the packet path (destinations). */
-  readonly allocator = new ProxyIpAllocator();
+  readonly #allocator = new ProxyIpAllocator();
   readonly #resolver: StubResolver<Querier>;
   readonly #tcp: DnsTcpResponder<Sentinel>;
   /** Resource names answered during the current `handlePacket`. */
@@ -75,7 +75,7 @@ export class ClientDns {
     random: RandomSource,
     reply: (packet: Uint8Array) => void,
   ) {
-    this.#resolver = new StubResolver({ resources, upstreams, allocator: this.allocator, random });
+    this.#resolver = new StubResolver({ resources, upstreams, allocator: this.#allocator, random });
     this.#sentinelCount = Math.max(1, upstreams.length);
     this.#reply = reply;
     this.#tcp = new DnsTcpResponder({
@@ -163,8 +163,8 @@ export class ClientDns {
   /** The name a destination address is a proxy IP for. */
   proxyIpsOf(address: IpAddress): ProxyIps | undefined {
     return typeof address === "number"
-      ? this.allocator.nameOfV4(address)
-      : this.allocator.nameOfV6(address);
+      ? this.#allocator.nameOfV4(address)
+      : this.#allocator.nameOfV6(address);
   }
 
   get counters(): StubResolverCounters {

@@ -34,6 +34,7 @@ import { type IpNetwork, sameAddress } from "./ip-network.ts";
 import { type DropCounts, NONE, type Transmit, type TunnelOutput } from "./output.ts";
 import { PeerWatch } from "./peer-watch.ts";
 import { RoutingTable } from "./routing-table.ts";
+import { SealQueue } from "./seal-queue.ts";
 
 /** A gateway the client has a WireGuard peer for. */
 export interface ClientGateway {
@@ -84,11 +85,6 @@ export interface ClientStats {
 /** Packets a gateway's peer keeps while its handshake runs (Firezone: 128 per connecting peer). */
 export const MAX_STAGED_PACKETS_PER_GATEWAY = 128;
 
-/** A transport message's header and tag plus the most padding: what sealing adds to a packet. */
-const SEAL_OVERHEAD = 64;
-/** `encapsulate` may write a handshake initiation (148 bytes) instead. */
-const MIN_SEAL_BUFFER = 256;
-
 interface GatewayPeer {
   readonly config: ClientGateway;
   readonly peer: Peer;
@@ -110,11 +106,11 @@ export class ClientState {
   readonly #byPeer = new Map<Peer, GatewayPeer>();
   readonly #routes = new RoutingTable<{ resource: CidrResource; gateway: GatewayPeer }>();
   readonly #packets: Uint8Array[] = [];
-  readonly #transmits: Transmit[] = [];
   readonly #dns: ClientDns;
   readonly #nat = new ClientDnsResourceNat<Uint8Array>();
   readonly #events: TunnelEvent[] = [];
   readonly #counts = new DropCounter();
+  readonly #own = new SealQueue<GatewayPeer>((gateway) => gateway.config.endpoint, this.#counts);
   readonly #emit = (event: TunnelEvent) => this.#events.push(event);
 
   constructor(config: ClientStateConfig, options: CoreOptions, now: number) {
@@ -149,19 +145,21 @@ export class ClientState {
 
   /**
    * A packet read from the TUN device. For sealing in place, pass the packet at `out[16]`;
-   * any other `out` with room for the packet + 32 bytes + padding works too.
+   * any other `out` with room for the largest datagram works too (right after a handshake, an
+   * older packet staged for it is sealed first).
    */
   handleTunPacket(packet: Uint8Array, out: Uint8Array, now: number): TunnelOutput {
     const parsed = parseIpPacket(packet);
     if (isWireError(parsed)) return this.#counts.drop("malformed-packet");
     const ours = parsed.version === 4 ? this.#config.tunnelIpv4 : this.#config.tunnelIpv6;
     if (!sameAddress(parsed.src, ours)) return this.#counts.drop("wrong-source");
+    const dst = parsed.dst;
     // The proxy and sentinel ranges are the client's own: no CIDR resource can claim them.
-    const proxyIps = this.#dns.proxyIpsOf(parsed.dst);
+    const proxyIps = this.#dns.proxyIpsOf(dst);
     if (proxyIps !== undefined) return this.#toProxyIp(packet, parsed, proxyIps, out, now);
     const sentinel = this.#dns.sentinelOf(parsed);
     if (sentinel !== undefined && this.#toSentinel(parsed, sentinel, now)) return NONE;
-    const route = sentinel === undefined ? this.#routes.lookup(parsed.dst) : undefined;
+    const route = sentinel === undefined ? this.#routes.lookup(dst) : undefined;
     if (route === undefined) {
       this.#answerUnreachable(parsed);
       return this.#counts.drop("no-route");
@@ -221,14 +219,13 @@ export class ClientState {
     return dns === undefined ? device : Math.min(device, dns);
   }
 
-  /** The next datagram waiting to go out (handshakes, keepalives, staged packets), written into `out`. */
+  /**
+   * The next datagram waiting to go out (p2p control, released packets, handshakes, keepalives,
+   * staged packets), written into `out`: pass room for the largest datagram.
+   */
   pollTransmit(out: Uint8Array, now: number): Transmit | undefined {
-    const queued = this.#transmits.shift();
-    if (queued !== undefined) {
-      if (out.length < queued.datagram.length) return queued;
-      out.set(queued.datagram);
-      return { to: queued.to, datagram: out.subarray(0, queued.datagram.length) };
-    }
+    const own = this.#own.poll(out, now);
+    if (own !== undefined) return own;
     for (let result = this.#device.pollTransmit(out, now); result !== undefined; ) {
       if (result.type === "write-to-network") {
         const gateway = result.peer === undefined ? undefined : this.#byPeer.get(result.peer);
@@ -300,7 +297,7 @@ export class ClientState {
       const key = { gateway: query.gateway, domain: query.name, resource: query.resource };
       this.#nat.handleQuery(key, query.proxyIps, now);
     }
-    if (result.resourceQueries.length > 0) this.#drainNat(now);
+    if (result.resourceQueries.length > 0) this.#drainNat();
     return true;
   }
 
@@ -332,7 +329,7 @@ export class ClientState {
     } else if (verdict === "unreachable") {
       this.#answerUnreachable(packet);
     }
-    this.#drainNat(now);
+    this.#drainNat();
     return output;
   }
 
@@ -348,7 +345,7 @@ export class ClientState {
           event.status === "Active",
           now,
         );
-        this.#drainNat(now);
+        this.#drainNat();
         return NONE;
       case "Goodbye":
         this.#nat.forgetGateway(gateway.config.id);
@@ -360,7 +357,7 @@ export class ClientState {
   }
 
   /** Sends what the DNS-resource NAT asked for: AssignedIps, released packets, ICMP errors. */
-  #drainNat(now: number): void {
+  #drainNat(): void {
     for (
       let request = this.#nat.pollAssignedIps();
       request;
@@ -371,10 +368,10 @@ export class ClientState {
         domain: request.key.domain,
         proxyIps: [...request.proxyIps.ipv4, ...request.proxyIps.ipv6].map(formatIpAddress),
       });
-      if (!isWireError(packet)) this.#sealQueued(request.key.gateway, packet, now);
+      if (!isWireError(packet)) this.#queueFor(request.key.gateway, packet);
     }
     for (let flushed = this.#nat.pollFlushed(); flushed; flushed = this.#nat.pollFlushed()) {
-      this.#sealQueued(flushed.key.gateway, flushed.packet, now);
+      this.#queueFor(flushed.key.gateway, flushed.packet);
     }
     for (let packet = this.#nat.pollUnreachable(); packet; packet = this.#nat.pollUnreachable()) {
       const parsed = parseIpPacket(packet);
@@ -382,27 +379,16 @@ export class ClientState {
     }
   }
 
-  /** Seals a packet for a gateway into a buffer of its own, for `pollTransmit`. */
-  #sealQueued(gatewayId: string, packet: Uint8Array, now: number): void {
+  /** Queues a packet of the client's own for a gateway; `pollTransmit` seals it. */
+  #queueFor(gatewayId: string, packet: Uint8Array): void {
     const gateway = this.#gateways.get(gatewayId);
-    if (gateway === undefined) return;
-    const out = new Uint8Array(Math.max(packet.length + SEAL_OVERHEAD, MIN_SEAL_BUFFER));
-    const result = this.#toNetwork(
-      gateway.peer.encapsulate(packet, out, now),
-      gateway.config.endpoint,
-    );
-    if (result.kind === "transmit")
-      this.#transmits.push({ to: result.to, datagram: result.datagram });
+    if (gateway !== undefined) this.#own.push(gateway, packet);
   }
 
   #toNetwork(result: TunnResult, to: Endpoint): TunnelOutput {
     if (result.type === "write-to-network")
       return { kind: "transmit", to, datagram: result.packet };
-    if (result.type === "error") {
-      this.#counts.wireguardError(result.error);
-      this.#counts.drop("wireguard");
-    }
-    return NONE;
+    return result.type === "error" ? this.#counts.sealFailed(result.error) : NONE;
   }
 
   #answerUnreachable(offending: IpPacket): void {

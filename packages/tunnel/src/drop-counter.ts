@@ -17,6 +17,12 @@ export class DropCounter {
     return NONE;
   }
 
+  /** A packet WireGuard would not seal: dropped, and its error counted. */
+  sealFailed(kind: string): TunnelOutput {
+    this.wireguardError(kind);
+    return this.drop("wireguard");
+  }
+
   wireguardError(kind: string): void {
     this.#wireguardErrors[kind] = (this.#wireguardErrors[kind] ?? 0) + 1;
   }

@@ -30,6 +30,7 @@ import {
   type TunnelOutput,
 } from "./output.ts";
 import { PeerWatch } from "./peer-watch.ts";
+import { SealQueue } from "./seal-queue.ts";
 
 /** A resource behind the gateway. */
 export interface GatewayResource {
@@ -106,11 +107,13 @@ export class GatewayState {
   readonly #clients: Client[] = [];
   readonly #byPeer = new Map<Peer, Client>();
   readonly #byIpv4 = new Map<number, Client>();
+  /** Clients by the last 4 bytes of their IPv6 tunnel address; a hit is confirmed in full. */
+  readonly #byIpv6Tail = new Map<number, Client[]>();
   readonly #byId = new Map<string, Client>();
   readonly #dnsNat = new GatewayDnsNat();
-  readonly #transmits: Transmit[] = [];
   readonly #events: TunnelEvent[] = [];
   readonly #counts = new DropCounter();
+  readonly #own = new SealQueue<Client>((client) => client.endpoint, this.#counts);
   readonly #emit = (event: TunnelEvent) => this.#events.push(event);
   #prohibited = 0;
 
@@ -151,6 +154,10 @@ export class GatewayState {
       this.#clients.push(client);
       this.#byPeer.set(peer, client);
       this.#byIpv4.set(authorization.tunnelIpv4, client);
+      const tail = ipv6Tail(authorization.tunnelIpv6);
+      const sharing = this.#byIpv6Tail.get(tail);
+      if (sharing === undefined) this.#byIpv6Tail.set(tail, [client]);
+      else sharing.push(client);
       this.#byId.set(authorization.id, client);
     }
   }
@@ -217,13 +224,13 @@ export class GatewayState {
    */
   handleResolved(id: number, addresses: readonly IpAddress[] | "failed", now: number): void {
     this.#dnsNat.handleResolved(id, addresses, now);
-    this.#sendDomainStatuses(now);
+    this.#sendDomainStatuses();
   }
 
   handleTimeout(now: number): void {
     this.#device.handleTimeout(now);
     this.#dnsNat.handleTimeout(now);
-    this.#sendDomainStatuses(now);
+    this.#sendDomainStatuses();
     for (const client of this.#clients) client.watch.check(now, this.#emit);
   }
 
@@ -235,10 +242,13 @@ export class GatewayState {
     return Math.min(device, nat);
   }
 
-  /** The next datagram waiting to go out, written into `out` (or a buffer of its own). */
+  /**
+   * The next datagram waiting to go out (DomainStatus, ICMP errors, handshakes, keepalives,
+   * staged packets), written into `out`: pass room for the largest datagram.
+   */
   pollTransmit(out: Uint8Array, now: number): Transmit | undefined {
-    const queued = this.#transmits.shift();
-    if (queued !== undefined) return queued;
+    const own = this.#own.poll(out, now);
+    if (own !== undefined) return own;
     for (let result = this.#device.pollTransmit(out, now); result !== undefined; ) {
       if (result.type === "write-to-network") {
         const client = result.peer === undefined ? undefined : this.#byPeer.get(result.peer);
@@ -282,9 +292,10 @@ export class GatewayState {
     if (isP2pControl(parsed)) return this.#control(client, parsed, now);
     const own = parsed.version === 4 ? client.config.tunnelIpv4 : client.config.tunnelIpv6;
     if (!sameAddress(parsed.src, own)) return this.#counts.drop("wrong-source");
-    if (isProxyIp(parsed.dst)) return this.#toProxyIp(client, packet, now);
-    if (!allows(client, parsed.dst)) {
-      this.#prohibit(client, parsed, now);
+    const dst = parsed.dst;
+    if (isProxyIp(dst)) return this.#toProxyIp(client, packet, now);
+    if (!allows(client, dst)) {
+      this.#prohibit(client, parsed);
       return this.#counts.drop("not-allowed");
     }
     return { kind: "tun", packet };
@@ -300,7 +311,7 @@ export class GatewayState {
       case "AssignedIps": {
         const allowed = client.dnsResources.get(event.resource)?.matches(event.domain) === true;
         this.#dnsNat.handleAssignedIps(client.config.id, event, allowed, now);
-        this.#sendDomainStatuses(now);
+        this.#sendDomainStatuses();
         return NONE;
       }
       case "Goodbye":
@@ -317,7 +328,7 @@ export class GatewayState {
       case "translated":
         return { kind: "tun", packet };
       case "unreachable":
-        if (result.reply !== undefined) this.#sendTo(client, result.reply, now);
+        if (result.reply !== undefined) this.#sendTo(client, result.reply);
         return this.#counts.drop("no-route");
       case "dropped":
         return this.#counts.drop(natDropReason(result.reason));
@@ -326,30 +337,25 @@ export class GatewayState {
     }
   }
 
-  #sendDomainStatuses(now: number): void {
+  #sendDomainStatuses(): void {
     for (let reply = this.#dnsNat.pollDomainStatus(); reply !== undefined; ) {
       const client = this.#byId.get(reply.client);
       const packet = buildDomainStatus(reply);
-      if (client !== undefined && !isWireError(packet)) this.#sendTo(client, packet, now);
+      if (client !== undefined && !isWireError(packet)) this.#sendTo(client, packet);
       reply = this.#dnsNat.pollDomainStatus();
     }
   }
 
-  #prohibit(client: Client, offending: IpPacket, now: number): void {
+  #prohibit(client: Client, offending: IpPacket): void {
     const error = buildDestinationUnreachable(offending, "prohibited");
     if (isWireError(error) || client.endpoint === undefined) return;
     this.#prohibited++;
-    this.#sendTo(client, error, now);
+    this.#sendTo(client, error);
   }
 
-  /** Seals a packet of the gateway's own into a fresh buffer and queues it for `pollTransmit`. */
-  #sendTo(client: Client, packet: Uint8Array, now: number): void {
-    const to = client.endpoint;
-    if (to === undefined) return;
-    const out = new Uint8Array(Math.max(MIN_SEAL_BUFFER, packet.length + 64));
-    const result = client.peer.encapsulate(packet, out, now);
-    if (result.type === "write-to-network") this.#transmits.push({ to, datagram: result.packet });
-    else if (result.type === "error") this.#counts.wireguardError(result.error);
+  /** Queues a packet of the gateway's own for a client; `pollTransmit` seals it. */
+  #sendTo(client: Client, packet: Uint8Array): void {
+    this.#own.push(client, packet);
   }
 
   #seal(client: Client, packet: Uint8Array, out: Uint8Array, now: number): TunnelOutput {
@@ -358,13 +364,15 @@ export class GatewayState {
     const result = client.peer.encapsulate(packet, out, now);
     if (result.type === "write-to-network")
       return { kind: "transmit", to, datagram: result.packet };
-    if (result.type === "error") this.#counts.wireguardError(result.error);
-    return NONE;
+    return result.type === "error" ? this.#counts.sealFailed(result.error) : NONE;
   }
 
   #clientFor(address: IpAddress): Client | undefined {
     if (typeof address === "number") return this.#byIpv4.get(address);
-    return this.#clients.find((client) => sameAddress(client.config.tunnelIpv6, address));
+    const sharing = this.#byIpv6Tail.get(ipv6Tail(address));
+    if (sharing === undefined) return undefined;
+    for (const client of sharing) if (sameAddress(client.config.tunnelIpv6, address)) return client;
+    return undefined;
   }
 
   #learnEndpoint(peer: Peer | undefined, from: Endpoint, now: number): void {
@@ -375,12 +383,20 @@ export class GatewayState {
   }
 }
 
-/** `Peer.encapsulate` needs room for a handshake initiation (148 bytes) when it sends one instead. */
-const MIN_SEAL_BUFFER = 148;
-
 /** How the NAT's reasons for dropping a packet show in `stats().drops`. */
 function natDropReason(reason: NatDropReason): DropReason {
   return reason === "malformed" || reason === "rewrite-failed" ? "malformed-packet" : "no-route";
+}
+
+/** The last 4 bytes of an IPv6 address as a u32: where tunnel addresses differ. */
+function ipv6Tail(address: Uint8Array): number {
+  return (
+    (((address[12] ?? 0) << 24) |
+      ((address[13] ?? 0) << 16) |
+      ((address[14] ?? 0) << 8) |
+      (address[15] ?? 0)) >>>
+    0
+  );
 }
 
 function allows(client: Client, address: IpAddress): boolean {

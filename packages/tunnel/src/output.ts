@@ -3,7 +3,7 @@ import type { Endpoint } from "@fz/wireguard";
 /** A datagram for the UDP socket. */
 export interface Transmit {
   readonly to: Endpoint;
-  /** The datagram: a subarray of the `out` buffer the caller passed. */
+  /** The datagram, written into the `out` buffer passed to `pollTransmit`. */
   readonly datagram: Uint8Array;
 }
 

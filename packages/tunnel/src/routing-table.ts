@@ -22,9 +22,4 @@ export class RoutingTable<T> {
     for (const entry of list) if (networkContains(entry.network, address)) return entry.value;
     return undefined;
   }
-
-  /** Every network with its value, longest prefix first. */
-  entries(): { network: IpNetwork; value: T }[] {
-    return [...this.#v4, ...this.#v6];
-  }
 }

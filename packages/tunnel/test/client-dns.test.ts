@@ -30,8 +30,19 @@ import {
   formatIpNetwork,
   networkContains,
 } from "@fz/tunnel";
+import { Device } from "@fz/wireguard";
 import { APP_PORT, DnsWorld, SENTINEL_V4, UPSTREAM, udpFromApp, WIKI } from "./dns-world.ts";
-import { CLIENT_V4, CLIENT_V6, keyPair, seededRandom, v4, v6 } from "./simulation.ts";
+import {
+  CLIENT_ENDPOINT,
+  CLIENT_V4,
+  CLIENT_V6,
+  GATEWAY_ENDPOINT,
+  keyPair,
+  network,
+  seededRandom,
+  v4,
+  v6,
+} from "./simulation.ts";
 
 const SENTINEL_V6 = v6("fd00:2021:1111:8000:100:100:111:1");
 const TYPE = { A: 1, AAAA: 28 } as const;
@@ -450,6 +461,64 @@ describe("without any upstream", () => {
       [2, 2, 0],
     ]);
     expect(client.pollDnsQuery()).toBeUndefined();
+  });
+});
+
+describe("AssignedIps sealed while a new session flushes staged packets", () => {
+  test("costs none of the packets staged for the handshake", () => {
+    const random = seededRandom(5);
+    const clientKeys = keyPair(random);
+    const gatewayKeys = keyPair(random);
+    const client = new ClientState(
+      {
+        privateKey: clientKeys.privateKey,
+        tunnelIpv4: CLIENT_V4,
+        tunnelIpv6: CLIENT_V6,
+        gateways: [{ id: "gw", publicKey: gatewayKeys.publicKey, endpoint: GATEWAY_ENDPOINT }],
+        resources: [{ id: "lan", network: network("198.19.0.0/24"), gateway: "gw" }],
+        dnsResources: [{ id: WIKI.id, pattern: wikiPattern(), gateway: "gw" }],
+        upstreamDns: [UPSTREAM],
+      },
+      { timeOriginMs: 1_700_000_000_000, random },
+      0,
+    );
+    const gateway = new Device({ privateKey: gatewayKeys.privateKey, timeOriginMs: 0, random });
+    gateway.addPeer({ publicKey: clientKeys.publicKey }, 0);
+    const arrived: Uint8Array[] = [];
+    const toGateway = (datagram: Uint8Array): Uint8Array | undefined => {
+      const result = gateway.decapsulate(CLIENT_ENDPOINT, datagram, new Uint8Array(2048), 0);
+      if (result.type === "write-to-tunnel-v4") arrived.push(result.packet.slice());
+      return result.type === "write-to-network" ? result.packet.slice() : undefined;
+    };
+
+    const large = [1, 2, 3].map((n) => udpFromApp(v4("198.19.0.2"), new Uint8Array(1172).fill(n)));
+    const sent = large.map((packet) => client.handleTunPacket(packet, new Uint8Array(2048), 0));
+    const initiation = sent[0]?.kind === "transmit" ? sent[0].datagram.slice() : undefined;
+    if (initiation === undefined) throw new Error("no handshake initiation");
+    client.handleTunPacket(
+      udpFromApp(SENTINEL_V4, dnsQuery(1, WIKI.domain, TYPE.A), 53),
+      new Uint8Array(2048),
+      0,
+    );
+    const answer = asUdp(parse(client.pollPacket()));
+    if (isWireError(answer)) throw new Error("the DNS answer is not UDP");
+    const proxy = v4(readReply(answer.payload()).addresses[0] ?? "");
+
+    const response = toGateway(initiation);
+    if (response === undefined) throw new Error("no handshake response");
+    const first = client.handleDatagram(GATEWAY_ENDPOINT, response, new Uint8Array(2048), 0);
+    if (first.kind === "transmit") toGateway(first.datagram.slice());
+    // Like the shell's loop: a packet read from the TUN device before the transmits are drained.
+    client.handleTunPacket(udpFromApp(proxy, Uint8Array.of(9)), new Uint8Array(2048), 0);
+    const out = new Uint8Array(2048);
+    for (let next = client.pollTransmit(out, 0); next; next = client.pollTransmit(out, 0))
+      toGateway(next.datagram.slice());
+
+    const staged = arrived.filter((packet) => packet.length === 1200);
+    expect(staged.map((packet) => packet.at(-1))).toEqual([1, 2, 3]);
+    expect(staged).toEqual(large);
+    expect(client.stats().wireguardErrors).toEqual({});
+    expect(client.stats().drops.wireguard).toBe(0);
   });
 });
 

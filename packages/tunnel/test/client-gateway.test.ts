@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import {
+  buildIcmpEcho,
   formatIpAddress,
   Icmpv4Packet,
   Icmpv6Packet,
@@ -7,7 +8,12 @@ import {
   parseIpPacket,
 } from "@fz/ip-packet";
 import { MAX_STAGED_PACKETS_PER_GATEWAY } from "@fz/tunnel";
-import { Device, KEEPALIVE_TIMEOUT_MS, REKEY_TIMEOUT_MS } from "@fz/wireguard";
+import {
+  Device,
+  KEEPALIVE_TIMEOUT_MS,
+  REJECT_AFTER_TIME_MS,
+  REKEY_TIMEOUT_MS,
+} from "@fz/wireguard";
 import {
   CLIENT_ENDPOINT,
   CLIENT_V4,
@@ -28,6 +34,16 @@ function parse(packet: Uint8Array | undefined) {
   const parsed = parseIpPacket(packet ?? new Uint8Array(0));
   if (isWireError(parsed)) throw new Error(`not a packet: ${parsed.kind}`);
   return parsed;
+}
+
+/** An echo request of `length` bytes in all, from the resource LAN to the client. */
+function largeEchoToClient(sequence: number, length: number): Uint8Array {
+  const packet = buildIcmpEcho(
+    { src: RESOURCE_V4, dst: CLIENT_V4, reply: false, id: 0x4321, seq: sequence },
+    new Uint8Array(length - 28).fill(sequence),
+  );
+  if (isWireError(packet)) throw new Error(`cannot build echo: ${packet.kind}`);
+  return packet;
 }
 
 /** Pings from the client through the tunnel; the test answers as the resource. */
@@ -190,6 +206,35 @@ describe("policy", () => {
     const world = new World();
     world.resourceSends(echoRequest(RESOURCE_V4, v4("100.64.0.77")));
     expect(world.gateway.stats().drops["unknown-client"]).toBe(1);
+  });
+});
+
+describe("packets a core makes itself", () => {
+  test("the gateway's ICMP error, sealed as a new session starts, costs no packet staged before it", () => {
+    const world = new World({
+      clientResources: ["198.19.0.0/24", "198.20.0.0/24"],
+      gatewayResources: ["198.19.0.0/24", "198.20.0.0/24"],
+      granted: ["198.19.0.0/24"],
+    });
+    ping(world, RESOURCE_V4);
+    world.clientTun.length = 0;
+    world.advance(REJECT_AFTER_TIME_MS + 1000);
+    // The session has lapsed: the LAN's packets wait for a handshake the gateway cannot finish.
+    world.linkUp = false;
+    for (let sequence = 1; sequence <= 3; sequence++)
+      world.resourceSends(largeEchoToClient(sequence, 1200));
+    world.linkUp = true;
+    // The client's handshake revives the session; its first packet is refused, so the gateway
+    // seals an ICMP error while the three packets are still staged.
+    world.clientSends(echoRequest(CLIENT_V4, v4("198.20.0.7")));
+    const arrived = world.clientTun.map((packet) => parse(packet));
+    const echoes = arrived.filter((packet) => packet.bytes.length === 1200);
+    expect(echoes.map((packet) => Icmpv4Packet.unchecked(packet.payload()).echoSeq)).toEqual([
+      1, 2, 3,
+    ]);
+    expect(arrived).toHaveLength(4);
+    expect(world.gateway.stats().prohibited).toBe(1);
+    expect(world.gateway.stats().wireguardErrors).toEqual({});
   });
 });
 

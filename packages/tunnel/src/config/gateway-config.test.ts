@@ -81,6 +81,34 @@ describe("gateway DNS resources", () => {
   });
 });
 
+describe("a client's tunnel addresses", () => {
+  test.each([
+    ["the default", {}, "100.64.0.1", "fd00:2021:1111::1"],
+    [
+      "a configured",
+      { tunnel_ipv4: "100.64.0.7", tunnel_ipv6: "fd00:2021:1111::7" },
+      "100.64.0.7",
+      "fd00:2021:1111::7",
+    ],
+  ])("may not be %s gateway address of either family", (_, gateway, ipv4, ipv6) => {
+    const base = valid(gateway);
+    const client = base.clients[0];
+    const problems = problemsOf(() =>
+      parseGatewayConfig({
+        ...base,
+        clients: [
+          { ...client, tunnel_ipv4: ipv4 },
+          { ...client, id: "bob", public_key: KEY_B, tunnel_ipv4: "100.64.0.3", tunnel_ipv6: ipv6 },
+        ],
+      }),
+    );
+    expect(problems).toEqual([
+      "clients[0].tunnel_ipv4: is already in use; give each client its own tunnel address",
+      "clients[1].tunnel_ipv6: is already in use; give each client its own tunnel address",
+    ]);
+  });
+});
+
 describe("dns_resolver", () => {
   test.each([
     ["198.19.0.53", { address: "198.19.0.53", port: 53 }],

@@ -176,7 +176,11 @@ export function parseGatewayConfig(raw: unknown, source?: string): GatewayConfig
         "give each client its own tunnel address",
       );
     }
-    if (ipv6 !== undefined && clients.some((client) => sameAddress(client.tunnelIpv6, ipv6))) {
+    if (
+      ipv6 !== undefined &&
+      ((tunnelIpv6 !== undefined && sameAddress(ipv6, tunnelIpv6)) ||
+        clients.some((client) => sameAddress(client.tunnelIpv6, ipv6)))
+    ) {
       read.problem(
         field("tunnel_ipv6"),
         "is already in use",

@@ -1,4 +1,4 @@
-import { formatIpAddress, type IpAddress, parseIpv4, parseIpv6 } from "@fz/ip-packet";
+import { formatIpAddress, parseIpAddress } from "@fz/ip-packet";
 import type { Endpoint } from "@fz/wireguard";
 
 /**
@@ -11,7 +11,7 @@ export function parseHostPort(text: string, defaultPort?: number): Endpoint | un
   const v4 = /^([0-9.]+)(?::(\d{1,5}))?$/.exec(text);
   const host = bracketed?.[1] ?? v4?.[1] ?? text;
   const portText = bracketed?.[2] ?? v4?.[2];
-  const address: IpAddress | undefined = host.includes(":") ? parseIpv6(host) : parseIpv4(host);
+  const address = parseIpAddress(host);
   const port = portText === undefined ? defaultPort : Number(portText);
   if (address === undefined || port === undefined || !(port >= 1 && port <= 65535))
     return undefined;
