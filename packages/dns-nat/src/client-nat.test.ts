@@ -134,3 +134,24 @@ test("a query for a name never used sets nothing up; forgetting a gateway drops 
   expect(nat.state(key)).toBeUndefined();
   expect(nat.state({ ...key, gateway: "gw-2" })).toBe("pending");
 });
+
+describe("keeping packets", () => {
+  test("`keep` copies a packet only when it waits, never on a live NAT", () => {
+    const nat = new ClientDnsResourceNat<number[]>();
+    const kept: number[][] = [];
+    const keep = (packet: number[]) => {
+      const copy = [...packet];
+      kept.push(copy);
+      return copy;
+    };
+    const first = [1];
+    expect(nat.handlePacket(key, proxyIps, first, 0, keep)).toBe("buffered");
+    expect(nat.handlePacket(key, proxyIps, [2], 1, keep)).toBe("buffered");
+    expect(kept).toEqual([[1], [2]]);
+    first[0] = 99; // the caller reuses its buffer
+    nat.handleDomainStatus(key, true, 2);
+    expect(drain(() => nat.pollFlushed()).map((f) => f.packet)).toEqual([[1], [2]]);
+    expect(nat.handlePacket(key, proxyIps, [3], 3, keep)).toBe("send");
+    expect(kept).toHaveLength(2);
+  });
+});

@@ -57,11 +57,21 @@ export class ClientDnsResourceNat<P> {
   #dropped = 0;
   #bufferedTotal = 0;
 
-  /** An outgoing packet to one of the name's proxy IPs. */
-  handlePacket(key: NatKey, proxyIps: ProxyIps, packet: P, now: number): PacketVerdict {
+  /**
+   * An outgoing packet to one of the name's proxy IPs. `keep` is applied to a packet only when
+   * it is buffered (a caller whose packet lives in a reused buffer copies it there, and only
+   * there: a live NAT sends straight away).
+   */
+  handlePacket(
+    key: NatKey,
+    proxyIps: ProxyIps,
+    packet: P,
+    now: number,
+    keep: (packet: P) => P = (same) => same,
+  ): PacketVerdict {
     const entry = this.#entries.get(keyString(key));
     if (entry === undefined) {
-      this.#start(key, proxyIps, now, [packet]);
+      this.#start(key, proxyIps, now, [keep(packet)]);
       this.#bufferedTotal++;
       return "buffered";
     }
@@ -79,7 +89,7 @@ export class ClientDnsResourceNat<P> {
           this.#dropped++;
           return "dropped";
         }
-        entry.buffer.push(packet);
+        entry.buffer.push(keep(packet));
         this.#bufferedTotal++;
         return "buffered";
     }
@@ -176,6 +186,14 @@ export class ClientDnsResourceNat<P> {
   }
 }
 
+const keyStrings = new WeakMap<NatKey, string>();
+
+/** The map key of a NatKey, built once per key object (a client keeps one per name). */
 function keyString(key: NatKey): string {
-  return `${key.gateway}\u0000${key.domain}\u0000${key.resource}`;
+  let text = keyStrings.get(key);
+  if (text === undefined) {
+    text = `${key.gateway}\u0000${key.domain}\u0000${key.resource}`;
+    keyStrings.set(key, text);
+  }
+  return text;
 }

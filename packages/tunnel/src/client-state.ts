@@ -108,6 +108,8 @@ export class ClientState {
   readonly #packets: Uint8Array[] = [];
   readonly #dns: ClientDns;
   readonly #nat = new ClientDnsResourceNat<Uint8Array>();
+  /** One NAT key per name's proxy IPs (they live as long as the process): none built per packet. */
+  readonly #natKeys = new Map<ProxyIps, NatKey>();
   readonly #events: TunnelEvent[] = [];
   readonly #counts = new DropCounter();
   readonly #own = new SealQueue<GatewayPeer>((gateway) => gateway.config.endpoint, this.#counts);
@@ -314,15 +316,13 @@ export class ClientState {
       this.#answerUnreachable(packet);
       return this.#counts.drop("no-route");
     }
-    const key: NatKey = {
-      gateway: gateway.config.id,
-      domain: proxyIps.name,
-      resource: resource.id,
-    };
-    // Only a NAT being set up keeps the packet; on a live one it goes out now, so no copy.
-    const state = this.#nat.state(key);
-    const live = state === "confirmed" || state === "recreating";
-    const verdict = this.#nat.handlePacket(key, proxyIps, live ? bytes : packet.bytes.slice(), now);
+    let key = this.#natKeys.get(proxyIps);
+    if (key === undefined) {
+      key = { gateway: gateway.config.id, domain: proxyIps.name, resource: resource.id };
+      this.#natKeys.set(proxyIps, key);
+    }
+    // Only a NAT being set up keeps the packet (a copy: `bytes` is the shell's buffer).
+    const verdict = this.#nat.handlePacket(key, proxyIps, packet.bytes, now, copyPacket);
     let output = NONE;
     if (verdict === "send") {
       output = this.#toNetwork(gateway.peer.encapsulate(bytes, out, now), gateway.config.endpoint);
@@ -399,4 +399,8 @@ export class ClientState {
   #watch(peer: Peer | undefined, now: number): void {
     if (peer !== undefined) this.#byPeer.get(peer)?.watch.check(now, this.#emit);
   }
+}
+
+function copyPacket(packet: Uint8Array): Uint8Array {
+  return packet.slice();
 }

@@ -1,6 +1,7 @@
 import {
   GatewayDnsNat,
   type GatewayDnsNatCounters,
+  isProxyIp,
   type NamePattern,
   type NatDropReason,
   type ResolveRequest,
@@ -20,7 +21,7 @@ import type { Device, Endpoint, Peer } from "@fz/wireguard";
 import { type CoreOptions, createDevice } from "./core-options.ts";
 import { DropCounter } from "./drop-counter.ts";
 import type { TunnelEvent } from "./events.ts";
-import { type GatewayDnsResource, isProxyIp } from "./gateway-dns-resource.ts";
+import type { GatewayDnsResource } from "./gateway-dns-resource.ts";
 import { type IpNetwork, networkContains, sameAddress } from "./ip-network.ts";
 import {
   type DropCounts,
