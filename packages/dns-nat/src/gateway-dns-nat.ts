@@ -1,4 +1,10 @@
-import { type AssignedIps, type IpAddress, type NatStatus, parseIpAddress } from "@fz/ip-packet";
+import {
+  type AssignedIps,
+  type IpAddress,
+  type IpPacket,
+  type NatStatus,
+  parseIpAddress,
+} from "@fz/ip-packet";
 import { NameResolutions, type ResolveRequest } from "./name-resolutions.ts";
 import type { InboundResult, OutboundResult } from "./nat-results.ts";
 import { DnsNatTranslator, type TranslationCounters } from "./nat-translator.ts";
@@ -145,18 +151,22 @@ export class GatewayDnsNat {
    * A decrypted packet from `client` (its source already checked to be the client's tunnel
    * address), rewritten in place when its destination is a proxy IP. An ICMP unreachable reply
    * is built into `replyOut` when given (it may be the packet's own slot), else a new buffer.
+   * A caller that has parsed the packet already passes the parsed packet: no second parse.
    */
   translateOutbound(
     client: string,
-    packet: Uint8Array,
+    packet: Uint8Array | IpPacket,
     now: number,
     replyOut?: Uint8Array,
   ): OutboundResult {
     return this.#translator.outbound(client, packet, now, replyOut);
   }
 
-  /** A packet from the resource side to a client's tunnel address, rewritten in place if it belongs to a flow. */
-  translateInbound(packet: Uint8Array, now: number): InboundResult {
+  /**
+   * A packet from the resource side to a client's tunnel address, rewritten in place if it
+   * belongs to a flow; bytes, or the packet already parsed.
+   */
+  translateInbound(packet: Uint8Array | IpPacket, now: number): InboundResult {
     return this.#translator.inbound(packet, now);
   }
 

@@ -83,8 +83,13 @@ export class DnsNatTranslator {
   }
 
   /** A decrypted packet from `client`; see GatewayDnsNat.translateOutbound. */
-  outbound(client: string, bytes: Uint8Array, now: number, out?: Uint8Array): OutboundResult {
-    const packet = parseIpPacket(bytes);
+  outbound(
+    client: string,
+    input: Uint8Array | IpPacket,
+    now: number,
+    out?: Uint8Array,
+  ): OutboundResult {
+    const packet = input instanceof Uint8Array ? parseIpPacket(input) : input;
     if (isWireError(packet)) return this.#drop("malformed");
     const v4 = packet.version === 4;
     const data = packet.bytes;
@@ -148,8 +153,8 @@ export class DnsNatTranslator {
   }
 
   /** A packet from the resource side; see GatewayDnsNat.translateInbound. */
-  inbound(bytes: Uint8Array, now: number): InboundResult {
-    const packet = parseIpPacket(bytes);
+  inbound(input: Uint8Array | IpPacket, now: number): InboundResult {
+    const packet = input instanceof Uint8Array ? parseIpPacket(input) : input;
     if (isWireError(packet)) return this.#drop("malformed");
     switch (classify(packet, false, false)) {
       case Kind.Malformed:

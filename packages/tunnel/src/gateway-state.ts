@@ -196,9 +196,11 @@ export class GatewayState {
    * pass it at `out[16]`.
    */
   handleTunPacket(packet: Uint8Array, out: Uint8Array, now: number): TunnelOutput {
-    // Without flows the NAT has nothing to match: CIDR traffic skips its parse.
+    const parsed = parseIpPacket(packet);
+    if (isWireError(parsed)) return this.#counts.drop("malformed-packet");
+    // Without flows the NAT has nothing to match: CIDR traffic skips its lookup.
     if (this.#dnsNat.flowCount > 0) {
-      const nat = this.#dnsNat.translateInbound(packet, now);
+      const nat = this.#dnsNat.translateInbound(parsed, now);
       if (nat.kind === "translated") {
         const client = this.#byId.get(nat.client);
         if (client === undefined) return this.#counts.drop("unknown-client");
@@ -206,8 +208,6 @@ export class GatewayState {
       }
       if (nat.kind === "dropped") return this.#counts.drop(natDropReason(nat.reason));
     }
-    const parsed = parseIpPacket(packet);
-    if (isWireError(parsed)) return this.#counts.drop("malformed-packet");
     const client = this.#clientFor(parsed.dst);
     if (client === undefined) return this.#counts.drop("unknown-client");
     if (!allows(client, parsed.src)) return this.#counts.drop("not-allowed");
@@ -294,7 +294,7 @@ export class GatewayState {
     const own = parsed.version === 4 ? client.config.tunnelIpv4 : client.config.tunnelIpv6;
     if (!sameAddress(parsed.src, own)) return this.#counts.drop("wrong-source");
     const dst = parsed.dst;
-    if (isProxyIp(dst)) return this.#toProxyIp(client, packet, now);
+    if (isProxyIp(dst)) return this.#toProxyIp(client, parsed, now);
     if (!allows(client, dst)) {
       this.#prohibit(client, parsed);
       return this.#counts.drop("not-allowed");
@@ -323,11 +323,11 @@ export class GatewayState {
     }
   }
 
-  #toProxyIp(client: Client, packet: Uint8Array, now: number): TunnelOutput {
+  #toProxyIp(client: Client, packet: IpPacket, now: number): TunnelOutput {
     const result = this.#dnsNat.translateOutbound(client.config.id, packet, now);
     switch (result.kind) {
       case "translated":
-        return { kind: "tun", packet };
+        return { kind: "tun", packet: packet.bytes };
       case "unreachable":
         if (result.reply !== undefined) this.#sendTo(client, result.reply);
         return this.#counts.drop("no-route");
