@@ -7,6 +7,11 @@ export function formatIpv4(addr: number): string {
   return `${addr >>> 24}.${(addr >>> 16) & 0xff}.${(addr >>> 8) & 0xff}.${addr & 0xff}`;
 }
 
+/** Dotted-quad text of the 4 address bytes at `offset` (as in a packet or a socket address). */
+export function formatIpv4Bytes(bytes: Uint8Array, offset = 0): string {
+  return `${bytes[offset] ?? 0}.${bytes[offset + 1] ?? 0}.${bytes[offset + 2] ?? 0}.${bytes[offset + 3] ?? 0}`;
+}
+
 /** Parses strict dotted-quad text (no leading zeros) into an unsigned 32-bit number. */
 export function parseIpv4(text: string): number | undefined {
   const parts = text.split(".");

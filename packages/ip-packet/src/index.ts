@@ -1,6 +1,7 @@
 export {
   formatIpAddress,
   formatIpv4,
+  formatIpv4Bytes,
   formatIpv6,
   ipv6Equal,
   parseIpAddress,

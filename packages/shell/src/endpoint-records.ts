@@ -2,7 +2,7 @@ import { ptr } from "bun:ffi";
 import {
   decodeSocketAddress,
   encodeSocketAddress,
-  formatIpv4,
+  formatIpv4Bytes,
   formatIpv6,
   SOCKET_ADDRESS_BYTES,
   unmapIpv4Record,
@@ -98,7 +98,7 @@ export class EndpointRecords {
       const key = port * TWO_TO_32 + ((words[wordOffset + 1] ?? 0) >>> 0);
       const known = this.#byIpv4.get(key);
       if (known !== undefined) return this.#endpoints[known];
-      return this.#learn(words, wordOffset, formatIpv4(bytes, wordOffset * 4 + 4), port);
+      return this.#learn(words, wordOffset, formatIpv4Bytes(bytes, wordOffset * 4 + 4), port);
     }
     if (family !== AF_INET6) return undefined;
     const known = this.#byIpv6Hash.get(ipv6Hash(words, wordOffset));

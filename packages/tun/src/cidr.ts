@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from "node:net";
+import { parseIpv4, parseIpv6 } from "@fz/ip-packet";
 
 export interface Cidr {
   readonly family: 4 | 6;
@@ -11,7 +11,8 @@ export interface Cidr {
 export function parseCidr(text: string): Cidr | undefined {
   const [address = "", prefixText, extra] = text.split("/");
   if (extra !== undefined) return undefined;
-  const family = isIPv4(address) ? 4 : isIPv6(address) ? 6 : undefined;
+  const family =
+    parseIpv4(address) !== undefined ? 4 : parseIpv6(address) !== undefined ? 6 : undefined;
   if (family === undefined) return undefined;
   const max = family === 4 ? 32 : 128;
   const prefix = prefixText === undefined ? max : Number(prefixText);

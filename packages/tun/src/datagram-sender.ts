@@ -1,5 +1,5 @@
 import { ptr } from "bun:ffi";
-import { errno, libc } from "./linux/libc.ts";
+import { Errno, errno, libc } from "./linux/libc.ts";
 import {
   IOVEC_BYTES,
   MMSGHDR_BYTES,
@@ -8,7 +8,6 @@ import {
   SEGMENT_CMSG_LENGTH,
   SOCKADDR_IN6_BYTES,
   SOL_UDP,
-  SocketErrno,
   sockets,
   UDP_SEGMENT,
 } from "./linux/socket-calls.ts";
@@ -137,8 +136,8 @@ export class DatagramSender {
         return;
       }
       const code = errno();
-      if (code === SocketErrno.EINTR) continue;
-      if (code === SocketErrno.EAGAIN) {
+      if (code === Errno.EINTR) continue;
+      if (code === Errno.EAGAIN) {
         libc.poll(this.#pollPointer, 1, -1);
         continue;
       }
@@ -146,7 +145,7 @@ export class DatagramSender {
       // is counted and skipped.
       const segments = this.#messageSegments[0] ?? 1;
       if (segments > 1) {
-        if (code === SocketErrno.EIO) {
+        if (code === Errno.EIO) {
           this.#gso = false;
           this.gsoFallbacks++;
         }

@@ -1,5 +1,4 @@
-import { Errno, errno, libc } from "./linux/libc.ts";
-import { socketErrnoName } from "./linux/socket-calls.ts";
+import { Errno, errno, errnoName, libc } from "./linux/libc.ts";
 
 /** `readPacket`: the descriptor has nothing to read now. */
 export const WOULD_BLOCK = -1;
@@ -27,5 +26,5 @@ export function writePacket(fd: number, pointer: number, length: number): boolea
 
 /** The name of this thread's last error from a libc call (`EBADFD`, `ECONNREFUSED`, ...). */
 export function lastErrorName(): string {
-  return socketErrnoName(errno());
+  return errnoName(errno());
 }

@@ -1,9 +1,11 @@
+// The address formatters the socket address records use, for packages that read records
+// themselves without depending on @fz/ip-packet.
+export { formatIpv4Bytes, formatIpv6 } from "@fz/ip-packet";
 export { type Cidr, parseCidr } from "./cidr.ts";
 export { DatagramReceiver, NOTHING_RECEIVED } from "./datagram-receiver.ts";
 export { DatagramSender } from "./datagram-sender.ts";
 export { TunConfigError, TunOpenError, TunPermissionError, TunUnavailableError } from "./errors.ts";
 export { lastErrorName, READ_FAILED, readPacket, WOULD_BLOCK, writePacket } from "./fd-io.ts";
-export { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "./ip-text.ts";
 export { type TunIoStats, TunPacketIo, type TunPacketIoOptions } from "./packet-io.ts";
 export { PollError, Poller } from "./poller.ts";
 export {

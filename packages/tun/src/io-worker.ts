@@ -1,11 +1,10 @@
 import { ptr } from "bun:ffi";
 import { BufferPool, DescriptorBatch, PacketChannel } from "@fz/bufferpool";
 import { Counter, type IoWorkerInit, type IoWorkerMessage } from "./io-protocol.ts";
-import { Errno, errno, libc, POLLIN } from "./linux/libc.ts";
+import { Errno, errno, libc } from "./linux/libc.ts";
+import { PollError, Poller } from "./poller.ts";
 
 declare const self: Worker;
-
-const POLLFD_BYTES = 8;
 
 self.onmessage = (event: MessageEvent<IoWorkerInit>) => {
   const init = event.data;
@@ -34,22 +33,18 @@ function readLoop(init: IoWorkerInit): void {
   const base = ptr(new Uint8Array(init.pool));
   const batch = new DescriptorBatch(init.batchSize);
   const scratch = new Uint8Array(65536);
-  const pollfds = new Uint8Array(2 * POLLFD_BYTES);
-  const fields = new DataView(pollfds.buffer);
-  fields.setInt32(0, init.fd, true);
-  fields.setInt16(4, POLLIN, true);
-  fields.setInt32(POLLFD_BYTES, init.wakeFd, true);
-  fields.setInt16(POLLFD_BYTES + 4, POLLIN, true);
-  const pollPointer = ptr(pollfds);
+  const poller = new Poller([init.fd, init.wakeFd]);
   const offset = pool.headroom;
 
   for (;;) {
-    if (libc.poll(pollPointer, 2, -1) < 0) {
-      if (errno() === Errno.EINTR) continue;
+    try {
+      if (poller.wait(-1) === 0) continue;
+    } catch (error) {
+      if (!(error instanceof PollError)) throw error;
       counters[Counter.ReadErrors] = (counters[Counter.ReadErrors] ?? 0) + 1;
       return;
     }
-    if (fields.getInt16(POLLFD_BYTES + 6, true) !== 0) return;
+    if (poller.ready(1)) return;
     let more = true;
     while (more) {
       batch.count = 0;

@@ -1,4 +1,4 @@
-import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "./ip-text.ts";
+import { formatIpv4Bytes, formatIpv6, parseIpv4, parseIpv6 } from "@fz/ip-packet";
 import { AF_INET, AF_INET6 } from "./linux/socket-calls.ts";
 
 /** The `::ffff` of `::ffff:0:0/96`: a sockaddr_in6 record's bytes 16..19 as a little-endian int32. */
@@ -13,9 +13,10 @@ export interface SocketAddress {
 
 /**
  * Bytes of a socket address record: the kernel's own `struct sockaddr_in` (16 bytes) or
- * `struct sockaddr_in6` (28 bytes), padded to 32. The receiver has recvmmsg write the source
- * straight into a slot's record, and the sender hands the record to sendmmsg as the
- * destination, so an address crosses threads without being copied or converted.
+ * `struct sockaddr_in6` (28 bytes), padded to 32. recvmmsg writes a datagram's source straight
+ * into a record (a pool slot's first bytes), and sendmmsg takes a record as the destination (the
+ * shells' address book, or the slot's for `UdpPacketIo`), so an address is never converted on
+ * the packet path.
  *
  * ```
  * IPv4  0 family=2 (u16, little-endian)  2 port (big-endian)  4 address (4)  8 zero (8)
@@ -43,13 +44,14 @@ export function encodeSocketAddress(
   if (!Number.isInteger(address.port) || address.port < 0 || address.port > 0xffff) {
     return undefined;
   }
-  const bytes = address.family === 4 ? parseIpv4(address.address) : parseIpv6(address.address);
-  if (bytes === undefined) return undefined;
+  const ip = address.family === 4 ? parseIpv4(address.address) : parseIpv6(address.address);
+  if (ip === undefined) return undefined;
   into.fill(0, offset, offset + SOCKET_ADDRESS_BYTES);
   const view = new DataView(into.buffer, into.byteOffset + offset, SOCKET_ADDRESS_BYTES);
   view.setUint16(Offset.Family, address.family === 4 ? AF_INET : AF_INET6, true);
   view.setUint16(Offset.Port, address.port, false);
-  into.set(bytes, offset + (address.family === 4 ? Offset.Ipv4 : Offset.Ipv6));
+  if (typeof ip === "number") view.setUint32(Offset.Ipv4, ip, false);
+  else into.set(ip, offset + Offset.Ipv6);
   return into;
 }
 
@@ -63,18 +65,19 @@ export function decodeSocketAddress(bytes: Uint8Array, offset = 0): SocketAddres
   const family = view.getUint16(Offset.Family, true);
   const port = view.getUint16(Offset.Port, false);
   if (family === AF_INET) {
-    return { family: 4, address: formatIpv4(bytes, offset + Offset.Ipv4), port };
+    return { family: 4, address: formatIpv4Bytes(bytes, offset + Offset.Ipv4), port };
   }
   if (family !== AF_INET6) return undefined;
   if (isIpv4Mapped(bytes, offset + Offset.Ipv6)) {
-    return { family: 4, address: formatIpv4(bytes, offset + Offset.Ipv6 + 12), port };
+    return { family: 4, address: formatIpv4Bytes(bytes, offset + Offset.Ipv6 + 12), port };
   }
   return { family: 6, address: formatIpv6(bytes, offset + Offset.Ipv6), port };
 }
 
 /**
  * Tells whether two records name the same peer: family, port and address (for IPv6 also the
- * scope id), ignoring the padding and flow info. Allocates nothing.
+ * scope id), ignoring the padding and flow info. Allocates nothing: the UDP sender asks this of
+ * each datagram to group runs to one peer.
  */
 export function sameSocketAddress(
   a: Uint8Array,
@@ -83,12 +86,23 @@ export function sameSocketAddress(
   bOffset: number,
 ): boolean {
   const family = (a[aOffset] ?? 0) | ((a[aOffset + 1] ?? 0) << 8);
-  const end = family === AF_INET ? Offset.Ipv4 + 4 : family === AF_INET6 ? 28 : 0;
-  if (end === 0) return false;
-  for (let i = 0; i < end; i++) {
-    if (family === AF_INET6 && i >= Offset.FlowInfo && i < Offset.Ipv6) continue;
-    if (a[aOffset + i] !== b[bOffset + i]) return false;
-  }
+  if (family === AF_INET) return sameBytes(a, aOffset, b, bOffset, 0, Offset.Ipv4 + 4);
+  if (family !== AF_INET6) return false;
+  return (
+    sameBytes(a, aOffset, b, bOffset, 0, Offset.FlowInfo) &&
+    sameBytes(a, aOffset, b, bOffset, Offset.Ipv6, Offset.ScopeId + 4)
+  );
+}
+
+function sameBytes(
+  a: Uint8Array,
+  aOffset: number,
+  b: Uint8Array,
+  bOffset: number,
+  from: number,
+  to: number,
+): boolean {
+  for (let i = from; i < to; i++) if (a[aOffset + i] !== b[bOffset + i]) return false;
   return true;
 }
 

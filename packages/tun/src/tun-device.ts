@@ -26,7 +26,8 @@ export interface TunOptions {
  * A Linux TUN interface (IFF_TUN | IFF_NO_PI: each read and write is one bare IP packet),
  * opened non-blocking through bun:ffi and configured with its MTU, addresses and routes.
  * The interface lives as long as the file descriptor: `close()` removes it, addresses and
- * routes with it. Reading and writing happen on Worker threads (`TunPacketIo`).
+ * routes with it. Packets move with `readPacket`/`writePacket` on `fd` (the shells' data-plane
+ * Worker) or through `TunPacketIo`'s Workers.
  */
 export class TunDevice {
   readonly fd: number;

@@ -1,21 +1,11 @@
 import { ptr } from "bun:ffi";
 import { BufferPool, DescriptorBatch, PacketChannel } from "@fz/bufferpool";
-import { DatagramSender, setPointer } from "./datagram-sender.ts";
+import { DatagramReceiver } from "./datagram-receiver.ts";
+import { DatagramSender } from "./datagram-sender.ts";
 import type { IoWorkerMessage } from "./io-protocol.ts";
-import { Errno, errno, libc, POLLIN } from "./linux/libc.ts";
-import {
-  AF_INET,
-  IOVEC_BYTES,
-  MMSGHDR_BYTES,
-  MSG_DONTWAIT,
-  MSG_TRUNC,
-  Msghdr,
-  SOCKADDR_IN_BYTES,
-  SOCKADDR_IN6_BYTES,
-  sockets,
-} from "./linux/socket-calls.ts";
+import { PollError, Poller } from "./poller.ts";
 import { SLOT_DATA_MIN_OFFSET } from "./slot-address.ts";
-import { unmapIpv4Record } from "./socket-address.ts";
+import { sameSocketAddress, unmapIpv4Record } from "./socket-address.ts";
 import { UdpCounter, type UdpWorkerInit } from "./udp-io-protocol.ts";
 
 declare const self: Worker;
@@ -47,8 +37,8 @@ function add(counters: Float64Array, index: number, amount: number): void {
  * Sleeps in poll() until the socket or the wake pipe is readable, then receives with recvmmsg
  * straight into pool slots (the source address into the slot's record, the datagram at
  * `pool.headroom`) until the socket is empty, pushing each batch to the channel. The Worker
- * keeps up to `batchSize` slots armed in its message headers; slots whose datagram it drops
- * (too large, channel full) stay armed for the next call instead of going back to the pool.
+ * keeps up to `batchSize` slots armed in its receiver; slots whose datagram it drops (too
+ * large, channel full) stay armed for the next call instead of going back to the pool.
  */
 function receiveLoop(init: UdpWorkerInit): void {
   const pool = BufferPool.attach(init.pool);
@@ -58,42 +48,34 @@ function receiveLoop(init: UdpWorkerInit): void {
   const poolWords = new Int32Array(init.pool);
   const capacity = init.batchSize;
   const headroom = pool.headroom;
-  const nameLength = init.family === 6 ? SOCKADDR_IN6_BYTES : SOCKADDR_IN_BYTES;
-
-  const headers = new Uint32Array((capacity * MMSGHDR_BYTES) / 4);
-  const iovecs = new Uint32Array((capacity * IOVEC_BYTES) / 4);
-  const headersPointer = ptr(headers);
-  const iovecsPointer = ptr(iovecs);
-  for (let i = 0; i < capacity; i++) {
-    setPointer(headers, i * MMSGHDR_BYTES + Msghdr.Iov, iovecsPointer + i * IOVEC_BYTES);
-    headers[(i * MMSGHDR_BYTES + Msghdr.IovLength) >> 2] = 1;
-    iovecs[(i * IOVEC_BYTES + 8) >> 2] = pool.slotCapacity;
-  }
-  // With no free slot, datagrams are still taken off the socket (into no buffer) and counted,
-  // or poll() would report the socket readable forever.
-  const discard = new Uint32Array((capacity * MMSGHDR_BYTES) / 4);
-  const discardPointer = ptr(discard);
-
-  const pollfds = new Int32Array(4);
-  pollfds[0] = init.fd;
-  pollfds[1] = POLLIN;
-  pollfds[2] = init.wakeFd;
-  pollfds[3] = POLLIN;
-  const pollPointer = ptr(pollfds);
+  const receiver = new DatagramReceiver(init.fd, capacity);
+  // With no free slot, datagrams are still taken off the socket (by a receiver whose messages
+  // have no buffers) and counted, or poll() would report the socket readable forever.
+  const discarder = new DatagramReceiver(init.fd, capacity);
+  const poller = new Poller([init.fd, init.wakeFd]);
 
   const armed = new Int32Array(capacity);
   const spare = new Int32Array(capacity);
   const batch = new DescriptorBatch(capacity);
   let filled = 0;
+  let pollErrors = 0;
+  const publishReceiverCounters = () => {
+    counters[UdpCounter.ReceiveCalls] = receiver.receiveCalls + discarder.receiveCalls;
+    counters[UdpCounter.ReceiveErrors] =
+      receiver.receiveErrors + discarder.receiveErrors + pollErrors;
+    counters[UdpCounter.DroppedTooLarge] = receiver.truncated;
+  };
 
   try {
     for (;;) {
-      if (libc.poll(pollPointer, 2, -1) < 0) {
-        if (errno() === Errno.EINTR) continue;
-        add(counters, UdpCounter.ReceiveErrors, 1);
+      try {
+        if (poller.wait(-1) === 0) continue;
+      } catch (error) {
+        if (!(error instanceof PollError)) throw error;
+        pollErrors++;
         return;
       }
-      if (pollfds[3] >>> 16 !== 0) return;
+      if (poller.ready(1)) return;
       // Under a flood the socket never empties: go back to poll() now and then to see the
       // wake pipe (one poll per 64 batches costs nothing next to them).
       for (let round = 0; round < MAX_ROUNDS_PER_POLL; round++) {
@@ -103,42 +85,31 @@ function receiveLoop(init: UdpWorkerInit): void {
           armed[filled++] = slot;
         }
         if (filled === 0) {
-          const dropped = sockets.recvmmsg(init.fd, discardPointer, capacity, MSG_DONTWAIT, null);
-          if (dropped < 0 && errno() === Errno.EINTR) continue;
-          if (dropped <= 0) break;
-          add(counters, UdpCounter.ReceiveCalls, 1);
+          const dropped = discarder.receive();
+          if (dropped === 0) break;
           add(counters, UdpCounter.DroppedNoSlot, dropped);
           continue;
         }
         for (let i = 0; i < filled; i++) {
-          const at = i * MMSGHDR_BYTES;
           const slotPointer = base + pool.offsetOf(armed[i] ?? 0);
-          setPointer(headers, at + Msghdr.Name, slotPointer);
-          headers[(at + Msghdr.NameLength) >> 2] = nameLength;
-          setPointer(iovecs, i * IOVEC_BYTES, slotPointer + headroom);
+          receiver.arm(i, slotPointer, slotPointer + headroom, pool.slotCapacity);
         }
-        const count = sockets.recvmmsg(init.fd, headersPointer, filled, MSG_DONTWAIT, null);
-        if (count < 0) {
-          const code = errno();
-          if (code === Errno.EINTR) continue;
-          if (code !== Errno.EAGAIN) add(counters, UdpCounter.ReceiveErrors, 1);
-          break;
-        }
-        add(counters, UdpCounter.ReceiveCalls, 1);
+        const count = receiver.receive(filled);
+        if (count === 0) break;
 
         batch.count = 0;
         let kept = 0;
         for (let i = 0; i < count; i++) {
-          const at = i * MMSGHDR_BYTES;
           const slot = armed[i] ?? 0;
-          if (((headers[(at + Msghdr.Flags) >> 2] ?? 0) & MSG_TRUNC) !== 0) {
+          const length = receiver.length(i);
+          if (length < 0) {
             spare[kept++] = slot;
             continue;
           }
           if (init.family === 6) unmapIpv4Record(poolWords, pool.offsetOf(slot) >> 2);
-          batch.add(slot, headers[(at + Msghdr.Length) >> 2] ?? 0, headroom);
+          batch.add(slot, length, headroom);
         }
-        add(counters, UdpCounter.DroppedTooLarge, kept);
+        publishReceiverCounters();
         const pushed = batch.count > 0 ? channel.pushBatch(batch) : 0;
         let bytes = 0;
         for (let i = 0; i < pushed; i++) bytes += batch.lengths[i] ?? 0;
@@ -154,8 +125,10 @@ function receiveLoop(init: UdpWorkerInit): void {
         // A short batch means the socket is empty: back to poll() without an EAGAIN round trip.
         if (count < asked) break;
       }
+      publishReceiverCounters();
     }
   } finally {
+    publishReceiverCounters();
     for (let i = 0; i < filled; i++) pool.giveBack(armed[i] ?? 0);
   }
 }
@@ -170,7 +143,7 @@ function sendLoop(init: UdpWorkerInit): void {
   const channel = PacketChannel.attach(init.channel);
   const counters = new Float64Array(init.counters);
   const base = ptr(new Uint8Array(init.pool));
-  const poolWords = new Int32Array(init.pool);
+  const poolBytes = new Uint8Array(init.pool);
   const sender = new DatagramSender(init.fd, init.batchSize, init.gso);
   const batch = new DescriptorBatch(init.batchSize);
   let invalid = 0;
@@ -198,7 +171,7 @@ function sendLoop(init: UdpWorkerInit): void {
         continue;
       }
       const record = pool.offsetOf(slot);
-      if (previous < 0 || !samePeer(poolWords, previous >> 2, record >> 2)) peer = i;
+      if (previous < 0 || !sameSocketAddress(poolBytes, previous, poolBytes, record)) peer = i;
       previous = record;
       sender.add(base + record + offset, length, base + record, peer);
     }
@@ -216,13 +189,4 @@ function sendLoop(init: UdpWorkerInit): void {
     counters[UdpCounter.GsoMessages] = sender.gsoMessages;
     counters[UdpCounter.GsoFallbacks] = sender.gsoFallbacks;
   }
-}
-
-/** Compares two slots' socket address records: family and port, then the address and scope. */
-function samePeer(words: Int32Array, a: number, b: number): boolean {
-  const head = words[a] ?? 0;
-  if (head !== words[b]) return false;
-  if ((head & 0xffff) === AF_INET) return words[a + 1] === words[b + 1];
-  for (let i = 2; i < 7; i++) if (words[a + i] !== words[b + i]) return false;
-  return true;
 }

@@ -1,5 +1,5 @@
 import { ptr } from "bun:ffi";
-import { Errno, errno, libc } from "./linux/libc.ts";
+import { Errno, errno, errnoName, libc } from "./linux/libc.ts";
 import {
   AF_INET,
   AF_INET6,
@@ -12,8 +12,6 @@ import {
   SOCK_CLOEXEC,
   SOCK_DGRAM,
   SOL_SOCKET,
-  SocketErrno,
-  socketErrnoName,
   sockets,
 } from "./linux/socket-calls.ts";
 import {
@@ -52,12 +50,12 @@ export interface SocketBufferSizes {
 }
 
 /**
- * A UDP socket opened through bun:ffi for `UdpPacketIo`, bound and with large buffers. The
- * default is one AF_INET6 socket with IPV6_V6ONLY off: it serves IPv4 and IPv6 peers, so one
- * receiver and one sender Worker (and one poll) cover both families on a 2-core machine, and
- * one local port is what a peer sees whichever family it uses. The socket stays blocking:
- * the sender blocks in sendmmsg when the send buffer is full (backpressure without spinning)
- * and the receiver polls and reads with MSG_DONTWAIT.
+ * A UDP socket opened through bun:ffi, bound and with large buffers, for a `DatagramReceiver`
+ * and `DatagramSender` (the shells' data-plane Worker) or `UdpPacketIo`. The default is one
+ * AF_INET6 socket with IPV6_V6ONLY off: it serves IPv4 and IPv6 peers, so one poll covers both
+ * families and a peer sees one local port whichever family it uses. The socket stays blocking:
+ * sendmmsg blocks when the send buffer is full (backpressure without spinning), and receives
+ * use MSG_DONTWAIT after a poll.
  */
 export class UdpSocket {
   readonly fd: number;
@@ -80,14 +78,14 @@ export class UdpSocket {
     }
     let fd = sockets.socket(family === 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     let bound: { family: 4 | 6; record: Uint8Array } = { family, record };
-    if (fd < 0 && errno() === SocketErrno.EAFNOSUPPORT && options.address === undefined) {
+    if (fd < 0 && errno() === Errno.EAFNOSUPPORT && options.address === undefined) {
       bound = {
         family: 4,
         record: encodeSocketAddress({ family: 4, address: "0.0.0.0", port }) ?? record,
       };
       fd = sockets.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     }
-    if (fd < 0) throw new UdpSocketError(`socket(): ${socketErrnoName(errno())}`);
+    if (fd < 0) throw new UdpSocketError(`socket(): ${errnoName(errno())}`);
     try {
       if (bound.family === 6) setIntOption(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0, "IPV6_V6ONLY");
       const buffers = setSocketBufferSizes(fd, {
@@ -152,7 +150,7 @@ function tryIntOption(fd: number, level: number, name: number, value: number): b
 
 function setIntOption(fd: number, level: number, name: number, value: number, label: string): void {
   if (!tryIntOption(fd, level, name, value)) {
-    throw new UdpSocketError(`setsockopt(${label}, ${value}): ${socketErrnoName(errno())}`);
+    throw new UdpSocketError(`setsockopt(${label}, ${value}): ${errnoName(errno())}`);
   }
 }
 
@@ -160,7 +158,7 @@ function getIntOption(fd: number, level: number, name: number): number {
   const cell = new Int32Array(2);
   cell[1] = 4;
   if (sockets.getsockopt(fd, level, name, ptr(cell), ptr(cell, 4)) < 0) {
-    throw new UdpSocketError(`getsockopt(${name}): ${socketErrnoName(errno())}`);
+    throw new UdpSocketError(`getsockopt(${name}): ${errnoName(errno())}`);
   }
   return cell[0] ?? 0;
 }
@@ -169,7 +167,7 @@ function localAddressOf(fd: number): SocketAddress {
   const record = new Uint8Array(SOCKET_ADDRESS_BYTES);
   const length = Int32Array.of(SOCKET_ADDRESS_BYTES);
   if (sockets.getsockname(fd, ptr(record), ptr(length)) < 0) {
-    throw new UdpSocketError(`getsockname(): ${socketErrnoName(errno())}`);
+    throw new UdpSocketError(`getsockname(): ${errnoName(errno())}`);
   }
   const local = decodeSocketAddress(record);
   if (local === undefined) throw new UdpSocketError("getsockname() returned no IP address");
@@ -177,12 +175,12 @@ function localAddressOf(fd: number): SocketAddress {
 }
 
 function bindFailure(address: string, port: number, code: number): UdpSocketError {
-  const cause = new Error(socketErrnoName(code));
+  const cause = new Error(errnoName(code));
   const where = `bind to ${address.includes(":") ? `[${address}]` : address}:${port}`;
-  if (code === SocketErrno.EADDRINUSE) {
+  if (code === Errno.EADDRINUSE) {
     return new UdpSocketError(`${where}: the port is in use by another socket`, cause);
   }
-  if (code === SocketErrno.EADDRNOTAVAIL) {
+  if (code === Errno.EADDRNOTAVAIL) {
     return new UdpSocketError(`${where}: no interface has this address`, cause);
   }
   if (code === Errno.EACCES) {
@@ -191,5 +189,5 @@ function bindFailure(address: string, port: number, code: number): UdpSocketErro
       cause,
     );
   }
-  return new UdpSocketError(`${where}: ${socketErrnoName(code)}`, cause);
+  return new UdpSocketError(`${where}: ${errnoName(code)}`, cause);
 }

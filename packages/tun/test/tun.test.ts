@@ -70,6 +70,8 @@ describe("parseCidr", () => {
     expect(parseCidr("fd00::1/129")).toBeUndefined();
     expect(parseCidr("1.2.3.4/x")).toBeUndefined();
     expect(parseCidr("1.2.3.4/24/1")).toBeUndefined();
+    expect(parseCidr("01.2.3.4/8")).toBeUndefined();
+    expect(parseCidr("fe80::1%eth0/64")).toBeUndefined();
   });
 });
 

@@ -23,24 +23,33 @@ export function errno(): number {
   return location === null ? 0 : read.i32(location, 0);
 }
 
+/** errno values the TUN device and the socket calls tell apart or name in errors. */
 export const Errno = {
   EPERM: 1,
   ENOENT: 2,
   EINTR: 4,
+  EIO: 5,
+  ENXIO: 6,
   EBADF: 9,
   EAGAIN: 11,
   EACCES: 13,
   EBUSY: 16,
   ENODEV: 19,
   EINVAL: 22,
-  ENXIO: 6,
   EBADFD: 77,
+  EMSGSIZE: 90,
+  EAFNOSUPPORT: 97,
+  EADDRINUSE: 98,
+  EADDRNOTAVAIL: 99,
+  ENETUNREACH: 101,
+  ECONNREFUSED: 111,
 } as const;
 
 const NAMES: Record<number, string> = Object.fromEntries(
   Object.entries(Errno).map(([name, code]) => [code, name]),
 );
 
+/** Names an errno, such as `EADDRINUSE`, or `errno 42` for one not in `Errno`. */
 export function errnoName(code: number): string {
   return NAMES[code] ?? `errno ${code}`;
 }

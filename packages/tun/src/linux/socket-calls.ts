@@ -1,5 +1,4 @@
 import { dlopen, FFIType } from "bun:ffi";
-import { errnoName } from "./libc.ts";
 
 /**
  * The libc socket calls the UDP path needs. As in `libc.ts`, every return type is i32 (byte
@@ -42,28 +41,6 @@ export const SOL_UDP = 17;
 export const UDP_SEGMENT = 103;
 export const MSG_TRUNC = 0x20;
 export const MSG_DONTWAIT = 0x40;
-
-/** errno values the UDP path tells apart, beyond those in `libc.ts`. */
-export const SocketErrno = {
-  EIO: 5,
-  EAGAIN: 11,
-  EINTR: 4,
-  EINVAL: 22,
-  EMSGSIZE: 90,
-  EAFNOSUPPORT: 97,
-  EADDRINUSE: 98,
-  EADDRNOTAVAIL: 99,
-  ENETUNREACH: 101,
-} as const;
-
-const NAMES: Record<number, string> = Object.fromEntries(
-  Object.entries(SocketErrno).map(([name, code]) => [code, name]),
-);
-
-/** Names an errno from a socket call, such as `EADDRINUSE`. */
-export function socketErrnoName(code: number): string {
-  return NAMES[code] ?? errnoName(code);
-}
 
 /**
  * x86_64 and aarch64 layouts (LP64): `struct msghdr` is 56 bytes, `struct mmsghdr` adds the
