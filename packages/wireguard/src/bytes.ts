@@ -9,17 +9,6 @@ export function readU32LE(bytes: Uint8Array, offset: number): number {
   );
 }
 
-/** Reads an unsigned 32-bit big-endian integer at `offset` (an IPv4 address, say). */
-export function readU32BE(bytes: Uint8Array, offset: number): number {
-  return (
-    (((bytes[offset] ?? 0) << 24) |
-      ((bytes[offset + 1] ?? 0) << 16) |
-      ((bytes[offset + 2] ?? 0) << 8) |
-      (bytes[offset + 3] ?? 0)) >>>
-    0
-  );
-}
-
 /** Writes `value` as an unsigned 32-bit little-endian integer at `offset`. */
 export function writeU32LE(bytes: Uint8Array, offset: number, value: number): void {
   bytes[offset] = value;
@@ -42,24 +31,11 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return difference === 0;
 }
 
-/** True when every byte is zero. */
+/** True when every byte is zero, in time that depends only on the length (for secrets). */
 export function isZero(bytes: Uint8Array): boolean {
   let any = 0;
   for (let i = 0; i < bytes.length; i++) any |= bytes[i] ?? 0;
   return any === 0;
-}
-
-/** Joins byte strings into a new array. */
-export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  const joined = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    joined.set(part, offset);
-    offset += part.length;
-  }
-  return joined;
 }
 
 /** A shared empty byte string; never written to. */

@@ -11,7 +11,7 @@
 import type { AeadBackend } from "./aead/aead.ts";
 import { AEAD_TAG_BYTES } from "./aead/aead.ts";
 import { nobleAead } from "./aead/noble.ts";
-import { EMPTY_BYTES, readU32LE, utf8Bytes } from "./bytes.ts";
+import { readU32LE, utf8Bytes } from "./bytes.ts";
 import {
   DEFAULT_HANDSHAKE_LOAD_THRESHOLD,
   DEFAULT_MAX_STAGED_PACKETS,
@@ -30,6 +30,7 @@ import { IndexTable } from "./index-table.ts";
 import { LoadMonitor } from "./load-monitor.ts";
 import {
   COOKIE_REPLY_BYTES,
+  CookieReply,
   INITIATION_BYTES,
   Initiation,
   KEEPALIVE_BYTES,
@@ -43,6 +44,7 @@ import { IDENTIFIER, initialState, openInitiationStatic } from "./noise/ikpsk2.t
 import { Peer, type PeerConfig } from "./peer.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import type { TunnResult, WireGuardErrorKind } from "./result.ts";
+import { earlier } from "./timers.ts";
 
 /** Options of a device. */
 export interface DeviceConfig {
@@ -95,9 +97,12 @@ export class Device {
     const dh = config.dh ?? defaultDiffieHellman;
     const random = config.random ?? defaultRandom;
     checkKey("privateKey", config.privateKey);
-    checkPositive("mtu", config.mtu ?? DEFAULT_MTU);
-    checkPositive("maxStagedPackets", config.maxStagedPackets ?? DEFAULT_MAX_STAGED_PACKETS);
-    checkPositive("rekeyAfterMessages", config.rekeyAfterMessages ?? REKEY_AFTER_MESSAGES);
+    const mtu = config.mtu ?? DEFAULT_MTU;
+    checkPositive("mtu", mtu);
+    const maxStagedPackets = config.maxStagedPackets ?? DEFAULT_MAX_STAGED_PACKETS;
+    checkPositive("maxStagedPackets", maxStagedPackets);
+    const rekeyAfterMessages = config.rekeyAfterMessages ?? REKEY_AFTER_MESSAGES;
+    checkPositive("rekeyAfterMessages", rekeyAfterMessages);
     const rejectAfterMessages = config.rejectAfterMessages ?? MAX_COUNTER;
     checkPositive("rejectAfterMessages", rejectAfterMessages);
     if (rejectAfterMessages > MAX_COUNTER) {
@@ -125,9 +130,9 @@ export class Device {
       initial: initialState(utf8Bytes(IDENTIFIER)),
       indices: this.#indices,
       timeOriginMs: config.timeOriginMs,
-      mtu: config.mtu ?? DEFAULT_MTU,
-      maxStagedPackets: config.maxStagedPackets ?? DEFAULT_MAX_STAGED_PACKETS,
-      rekeyAfterMessages: config.rekeyAfterMessages ?? REKEY_AFTER_MESSAGES,
+      mtu,
+      maxStagedPackets,
+      rekeyAfterMessages,
       rejectAfterMessages,
       randomBelow: (bound) => {
         random(scratch);
@@ -194,20 +199,13 @@ export class Device {
 
   /** Runs every peer's due timers; their datagrams come out of `pollTransmit`. */
   handleTimeout(now: number): void {
-    for (const peer of this.#peers.values()) {
-      if ((peer.pollTimeout() ?? Number.POSITIVE_INFINITY) <= now) peer.handleTimeout(now);
-    }
+    for (const peer of this.#peers.values()) peer.handleTimeout(now);
   }
 
   /** The earliest `now` at which `handleTimeout` has something to do. */
   pollTimeout(): number | undefined {
     let earliest: number | undefined;
-    for (const peer of this.#peers.values()) {
-      const deadline = peer.pollTimeout();
-      if (deadline !== undefined && (earliest === undefined || deadline < earliest)) {
-        earliest = deadline;
-      }
-    }
+    for (const peer of this.#peers.values()) earliest = earlier(earliest, peer.pollTimeout());
     return earliest;
   }
 
@@ -258,17 +256,23 @@ export class Device {
     const peer = entry.peer;
     if (expected !== undefined && peer !== expected) return error("wrong-peer", expected);
     if (now - keypair.createdAt > REJECT_AFTER_TIME_MS) return error("expired-keypair", peer);
-    const high = readU32LE(datagram, Transport.COUNTER + 4);
-    if (high >= MAX_COUNTER / 0x1_0000_0000) return error("invalid-counter", peer);
-    const counter = high * 0x1_0000_0000 + readU32LE(datagram, Transport.COUNTER);
+    // Exact below 2^53; above, rounding cannot bring it under the limit (at most 2^53).
+    const counter =
+      readU32LE(datagram, Transport.COUNTER + 4) * 0x1_0000_0000 +
+      readU32LE(datagram, Transport.COUNTER);
     if (counter >= this.#ctx.rejectAfterMessages) return error("invalid-counter", peer);
-    const sealed = datagram.subarray(TRANSPORT_HEADER_BYTES);
-    if (out.length < sealed.length - AEAD_TAG_BYTES) return error("buffer-too-small", peer);
-    const length = this.#ctx.aead.open(keypair.receiveKey, counter, sealed, EMPTY_BYTES, out);
+    const sealedLength = datagram.length - TRANSPORT_HEADER_BYTES;
+    if (out.length < sealedLength - AEAD_TAG_BYTES) return error("buffer-too-small", peer);
+    const length = this.#ctx.aead.openAt(
+      keypair.receiveKey,
+      counter,
+      datagram,
+      TRANSPORT_HEADER_BYTES,
+      sealedLength,
+      out,
+    );
     if (length < 0) return error("decryption-failed", peer);
-    if (!keypair.replay.check(counter, this.#ctx.rejectAfterMessages)) {
-      return error("replay", peer);
-    }
+    if (!keypair.replay.check(counter)) return error("replay", peer);
     return peer.handleTransport(keypair, out, length, now);
   }
 
@@ -311,7 +315,7 @@ export class Device {
   }
 
   #cookieReply(message: Uint8Array, now: number, expected: Peer | undefined): TunnResult {
-    const entry = this.#indices.lookup(readU32LE(message, 4));
+    const entry = this.#indices.lookup(readU32LE(message, CookieReply.RECEIVER));
     if (entry === undefined) return error("unknown-index", expected);
     if (expected !== undefined && entry.peer !== expected) return error("wrong-peer", expected);
     return entry.peer.handleCookieReply(message, now);

@@ -1,22 +1,14 @@
 /**
- * A peer's handshake in progress (wireguard-go's `Handshake`): where it stands, the Noise
- * state, the ephemeral key, the indices, and the anti-replay memory of the peer's initiations.
+ * A peer's handshake in progress (wireguard-go's `Handshake`): the Noise state, the ephemeral
+ * key, the indices, and the anti-replay memory of the peer's initiations.
  */
 import type { SymmetricState } from "./noise/ikpsk2.ts";
 import { TAI64N_BYTES } from "./tai64n.ts";
 
-/** The steps of one handshake, from either side. */
-export type HandshakeStep =
-  | "zeroed"
-  | "initiation-created"
-  | "initiation-consumed"
-  | "response-created"
-  | "response-consumed";
-
 /** One peer's handshake state. */
 export class HandshakeState {
-  step: HandshakeStep = "zeroed";
   symmetric: SymmetricState | undefined;
+  /** Our ephemeral private key, held only while our initiation waits for its response. */
   localEphemeral: Uint8Array | undefined;
   /** Our index for this handshake while it runs; it becomes the keypair's. */
   localIndex: number | undefined;
@@ -38,6 +30,5 @@ export class HandshakeState {
     this.localEphemeral = undefined;
     this.remoteEphemeral = undefined;
     this.localIndex = undefined;
-    this.step = "zeroed";
   }
 }

@@ -2,6 +2,7 @@
  * Our receiver indices: random 32-bit numbers that peers put in the messages they send us,
  * each naming a handshake in progress or a keypair, and the peer it belongs to.
  */
+import { readU32LE } from "./bytes.ts";
 import type { RandomSource } from "./crypto/random.ts";
 import type { Keypair } from "./keypair.ts";
 
@@ -25,12 +26,7 @@ export class IndexTable<P> {
   reserve(peer: P): number {
     for (;;) {
       this.#random(this.#scratch);
-      const index =
-        ((this.#scratch[0] ?? 0) |
-          ((this.#scratch[1] ?? 0) << 8) |
-          ((this.#scratch[2] ?? 0) << 16) |
-          ((this.#scratch[3] ?? 0) << 24)) >>>
-        0;
+      const index = readU32LE(this.#scratch, 0);
       if (!this.#entries.has(index)) {
         this.#entries.set(index, { peer, keypair: undefined });
         return index;

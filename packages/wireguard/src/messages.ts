@@ -57,13 +57,11 @@ export const CookieReply = {
 export const Transport = {
   RECEIVER: 4,
   COUNTER: 8,
-  CONTENT: 16,
 } as const;
 
 /** Sizes of the sealed fields. */
 export const SEALED_STATIC_BYTES = 48;
 export const SEALED_TIMESTAMP_BYTES = 28;
 export const SEALED_EMPTY_BYTES = 16;
-export const SEALED_COOKIE_BYTES = 32;
 export const MAC_BYTES = 16;
 export const COOKIE_NONCE_BYTES = 24;

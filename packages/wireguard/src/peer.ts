@@ -7,7 +7,7 @@
  * produce several datagrams (a keepalive and the staged packets after a handshake, say).
  * Peers are not safe for concurrent use; call them from one thread.
  */
-import { readU32BE, readU32LE, writeU32LE } from "./bytes.ts";
+import { EMPTY_BYTES, readU32LE, writeU32LE } from "./bytes.ts";
 import {
   HANDSHAKE_INITIATION_RATE_MS,
   KEEPALIVE_TIMEOUT_MS,
@@ -48,13 +48,7 @@ import {
 import type { TunnResult, WireGuardErrorKind } from "./result.ts";
 import { isAfter, TAI64N_BYTES, tai64n } from "./tai64n.ts";
 import { PeerTimers } from "./timers.ts";
-import {
-  IPV4_SOURCE,
-  IPV6_SOURCE,
-  innerPacketLength,
-  sealedSize,
-  sealTransport,
-} from "./transport.ts";
+import { innerPacketLength, sealedSize, sealTransport } from "./transport.ts";
 
 /** Counters and times of one peer. */
 export interface PeerStats {
@@ -82,7 +76,6 @@ export interface PeerConfig {
 const ZERO_KEY = new Uint8Array(32);
 /** The largest packet whose transport message still fits in a UDP datagram. */
 const MAX_PACKET_BYTES = MAX_MESSAGE_BYTES - TRANSPORT_OVERHEAD_BYTES;
-const EMPTY_PACKET = new Uint8Array(0);
 
 /** A WireGuard peer; made by `Device.addPeer`. */
 export class Peer {
@@ -134,10 +127,7 @@ export class Peer {
     }
     const keypair = this.#current;
     if (this.#staged.length === 0 && keypair !== undefined && this.#canSend(keypair, now)) {
-      const length = sealTransport(this.#ctx.aead, keypair, packet, out, this.#ctx.mtu);
-      if (length < 0) return this.#error("buffer-too-small");
-      this.#sent(length, packet.length > 0, now);
-      return { type: "write-to-network", packet: out.subarray(0, length), peer: this };
+      return this.#seal(keypair, packet, out, now);
     }
     this.#stage(packet.slice());
     this.#sendStaged(now);
@@ -210,10 +200,7 @@ export class Peer {
       return this.pollTransmit(out, now);
     }
     this.#staged.shift();
-    const length = sealTransport(this.#ctx.aead, keypair, packet, out, this.#ctx.mtu);
-    if (length < 0) return this.#error("buffer-too-small");
-    this.#sent(length, packet.length > 0, now);
-    return { type: "write-to-network", packet: out.subarray(0, length), peer: this };
+    return this.#seal(keypair, packet, out, now);
   }
 
   /** Starts (or stops, with 0) persistent keepalives; a first one goes out at `now`. */
@@ -266,9 +253,7 @@ export class Peer {
     if (now - handshake.lastInitiationAt <= HANDSHAKE_INITIATION_RATE_MS) {
       return this.#error("handshake-flood");
     }
-    if (handshake.localIndex !== undefined) this.#ctx.indices.delete(handshake.localIndex);
-    handshake.clear();
-    handshake.step = "initiation-consumed";
+    this.#resetHandshake();
     handshake.symmetric = read.state;
     handshake.remoteIndex = readU32LE(message, Initiation.SENDER);
     handshake.remoteEphemeral = message.slice(Initiation.EPHEMERAL, Initiation.STATIC);
@@ -285,7 +270,6 @@ export class Peer {
     const handshake = this.#handshake;
     const receiver = readU32LE(message, Response.RECEIVER);
     if (
-      handshake.step !== "initiation-created" ||
       handshake.localIndex !== receiver ||
       handshake.symmetric === undefined ||
       handshake.localEphemeral === undefined
@@ -304,14 +288,12 @@ export class Peer {
       message.subarray(Response.EMPTY, Response.MAC1),
     );
     if (read === undefined) return this.#error("invalid-handshake");
-    handshake.step = "response-consumed";
     handshake.symmetric = read.state;
     handshake.remoteIndex = readU32LE(message, Response.SENDER);
     this.#rxBytes += message.length;
     this.#authenticatedTraversal(now);
     this.#authenticatedReceived();
     this.#beginSession(true, now);
-    this.#timers.zeroKeyMaterial = now + ZERO_KEYS_AFTER_MS;
     this.#handshakeComplete(now);
     this.#sendKeepalive(now);
     return this.pollTransmit(out, now) ?? { type: "done", peer: this };
@@ -340,15 +322,11 @@ export class Peer {
     this.#dataReceived(now);
     const packetLength = innerPacketLength(out, length);
     if (packetLength < 0) return this.#error("invalid-packet");
-    const packet = out.subarray(0, packetLength);
-    return (out[0] ?? 0) >>> 4 === 4
-      ? { type: "write-to-tunnel-v4", packet, source: readU32BE(out, IPV4_SOURCE), peer: this }
-      : {
-          type: "write-to-tunnel-v6",
-          packet,
-          source: out.subarray(IPV6_SOURCE.start, IPV6_SOURCE.end),
-          peer: this,
-        };
+    return {
+      type: (out[0] ?? 0) >>> 4 === 4 ? "write-to-tunnel-v4" : "write-to-tunnel-v6",
+      packet: out.subarray(0, packetLength),
+      peer: this,
+    };
   }
 
   /** @internal Forgets every key and staged packet; used by the device when removing a peer. */
@@ -380,14 +358,21 @@ export class Peer {
   }
 
   #sendKeepalive(now: number): void {
-    if (this.#staged.length === 0) this.#staged.push(EMPTY_PACKET);
+    if (this.#staged.length === 0) this.#staged.push(EMPTY_BYTES);
     this.#sendStaged(now);
+  }
+
+  /** Seals `packet` into `out` as a transport message on `keypair`. */
+  #seal(keypair: Keypair, packet: Uint8Array, out: Uint8Array, now: number): TunnResult {
+    const length = sealTransport(this.#ctx.aead, keypair, packet, out, this.#ctx.mtu);
+    if (length < 0) return this.#error("buffer-too-small");
+    this.#sent(length, packet.length > 0, now);
+    return { type: "write-to-network", packet: out.subarray(0, length), peer: this };
   }
 
   #sent(length: number, isData: boolean, now: number): void {
     this.#txBytes += length;
-    this.#authenticatedTraversal(now);
-    this.#timers.sendKeepalive = undefined;
+    this.#authenticatedSent(now);
     if (isData && this.#timers.newHandshake === undefined) {
       this.#timers.newHandshake = now + KEEPALIVE_TIMEOUT_MS + REKEY_TIMEOUT_MS + this.#jitter();
     }
@@ -402,8 +387,7 @@ export class Peer {
     const message = this.#createInitiation(now);
     if (message === undefined) return;
     this.#cookies.addMacs(message, now);
-    this.#authenticatedTraversal(now);
-    this.#timers.sendKeepalive = undefined;
+    this.#authenticatedSent(now);
     this.#initiation = message;
     this.#ctx.notePending(this);
     this.#timers.retransmitHandshake = now + REKEY_TIMEOUT_MS + this.#jitter();
@@ -425,12 +409,10 @@ export class Peer {
     );
     if (written === undefined) return undefined;
     const handshake = this.#handshake;
-    if (handshake.localIndex !== undefined) ctx.indices.delete(handshake.localIndex);
-    handshake.clear();
+    this.#resetHandshake();
     handshake.localIndex = ctx.indices.reserve(this);
     handshake.localEphemeral = ephemeralPrivate;
     handshake.symmetric = written.state;
-    handshake.step = "initiation-created";
     const message = new Uint8Array(INITIATION_BYTES);
     message[0] = MessageType.Initiation;
     writeU32LE(message, Initiation.SENDER, handshake.localIndex);
@@ -459,12 +441,11 @@ export class Peer {
         ephemeralPrivate,
         presharedKey: this.#presharedKey,
       },
-      EMPTY_PACKET,
+      EMPTY_BYTES,
     );
     ephemeralPrivate.fill(0);
     if (written === undefined) {
-      ctx.indices.delete(handshake.localIndex);
-      handshake.clear();
+      this.#resetHandshake();
       return this.#error("invalid-handshake");
     }
     const message = out.subarray(0, RESPONSE_BYTES);
@@ -475,12 +456,9 @@ export class Peer {
     message.set(written.ephemeralPublic, Response.EPHEMERAL);
     message.set(written.sealedPayload.subarray(0, SEALED_EMPTY_BYTES), Response.EMPTY);
     this.#cookies.addMacs(message, now);
-    handshake.step = "response-created";
     handshake.symmetric = written.state;
     this.#beginSession(false, now);
-    this.#timers.zeroKeyMaterial = now + ZERO_KEYS_AFTER_MS;
-    this.#authenticatedTraversal(now);
-    this.#timers.sendKeepalive = undefined;
+    this.#authenticatedSent(now);
     this.#txBytes += RESPONSE_BYTES;
     return { type: "write-to-network", packet: message, peer: this };
   }
@@ -501,10 +479,11 @@ export class Peer {
       localIndex,
       handshake.remoteIndex,
     );
-    handshake.localIndex = undefined;
+    // Not #resetHandshake: the index stays, now naming the keypair.
     handshake.clear();
     ctx.indices.assignKeypair(localIndex, keypair);
     this.#sessions++;
+    this.#timers.zeroKeyMaterial = now + ZERO_KEYS_AFTER_MS;
     const previous = this.#previous;
     const next = this.#next;
     const current = this.#current;
@@ -600,6 +579,19 @@ export class Peer {
     }
   }
 
+  /** We sent an authenticated message: it also serves as the passive keepalive. */
+  #authenticatedSent(now: number): void {
+    this.#authenticatedTraversal(now);
+    this.#timers.sendKeepalive = undefined;
+  }
+
+  /** Forgets the handshake in progress and frees its index. */
+  #resetHandshake(): void {
+    const handshake = this.#handshake;
+    if (handshake.localIndex !== undefined) this.#ctx.indices.delete(handshake.localIndex);
+    handshake.clear();
+  }
+
   #zeroAndFlushAll(): void {
     this.#deleteKeypair(this.#previous);
     this.#deleteKeypair(this.#current);
@@ -607,9 +599,7 @@ export class Peer {
     this.#previous = undefined;
     this.#current = undefined;
     this.#next = undefined;
-    const handshake = this.#handshake;
-    if (handshake.localIndex !== undefined) this.#ctx.indices.delete(handshake.localIndex);
-    handshake.clear();
+    this.#resetHandshake();
     this.#staged.length = 0;
     this.#flushing = false;
   }

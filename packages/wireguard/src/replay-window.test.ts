@@ -4,13 +4,15 @@ import fc from "fast-check";
 
 // wireguard-go's replay_test.go (after the kernel's selftest), with the limit moved from
 // REJECT_AFTER_MESSAGES (2^64 - 2^13 - 1) to MAX_COUNTER (2^53), where counters are numbers.
+// The device refuses counters at or past the limit before the window sees them (timers.test.ts,
+// "message limits"), so the cases at LIMIT and above are left out here.
 const LIMIT = MAX_COUNTER;
 const T_LIM = REPLAY_WINDOW_SIZE + 1;
 
 function checker() {
   const window = new ReplayWindow();
   return (counter: number, expected: boolean) =>
-    expect([counter, window.check(counter, LIMIT)]).toEqual([counter, expected]);
+    expect([counter, window.check(counter)]).toEqual([counter, expected]);
 }
 
 describe("ReplayWindow", () => {
@@ -44,13 +46,9 @@ describe("ReplayWindow", () => {
     T(T_LIM * 4 - (T_LIM - 2), true);
     T(T_LIM * 4 + 1 - T_LIM, false);
     T(0, false);
-    T(LIMIT, false);
     T(LIMIT - 1, true);
-    T(LIMIT, false);
     T(LIMIT - 1, false);
     T(LIMIT - 2, true);
-    T(LIMIT + 1, false);
-    T(LIMIT + 2, false);
     T(LIMIT - 2, false);
     T(LIMIT - 3, true);
     T(0, false);
@@ -103,18 +101,16 @@ describe("ReplayWindow", () => {
         (start, steps) => {
           let position = start;
           const counters = steps.map((step) => {
-            position = Math.max(0, position + step);
+            position = Math.min(LIMIT - 1, Math.max(0, position + step));
             return position;
           });
           const window = new ReplayWindow();
           const seen = new Set<number>();
           let highest = -1;
           for (const counter of counters) {
-            const accepted = window.check(counter, LIMIT);
+            const accepted = window.check(counter);
             const expected =
-              counter < LIMIT &&
-              !seen.has(counter) &&
-              (counter > highest || highest - counter <= REPLAY_WINDOW_SIZE);
+              !seen.has(counter) && (counter > highest || highest - counter <= REPLAY_WINDOW_SIZE);
             expect([counter, accepted]).toEqual([counter, expected]);
             if (accepted) {
               seen.add(counter);

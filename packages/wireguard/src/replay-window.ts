@@ -1,8 +1,9 @@
 /**
  * The anti-replay window of RFC 6479, as in wireguard-go's `replay` package: a ring of 128
  * 64-bit blocks covering the last 8128 counters before the highest one seen. Counters are
- * numbers (see MAX_COUNTER); the caller checks a counter only after its packet authenticated,
- * so forged packets cannot move the window.
+ * numbers below MAX_COUNTER: the caller refuses any at or above its limit (at most 2^53)
+ * first, and checks a counter only after its packet authenticated, so forged packets cannot
+ * move the window.
  */
 
 const BLOCK_BITS = 64;
@@ -17,9 +18,8 @@ export class ReplayWindow {
   #last = 0;
   readonly #ring = new Uint32Array(RING_BLOCKS * WORDS_PER_BLOCK);
 
-  /** Accepts and records `counter`, or returns false for a repeat, a stale or an over-limit one. */
-  check(counter: number, limit: number): boolean {
-    if (counter >= limit) return false;
+  /** Accepts and records `counter`, or returns false for a repeat or a stale one. */
+  check(counter: number): boolean {
     const block = Math.floor(counter / BLOCK_BITS);
     if (counter > this.#last) {
       const current = Math.floor(this.#last / BLOCK_BITS);

@@ -55,15 +55,11 @@ export type TunnResult =
   | {
       readonly type: "write-to-tunnel-v4";
       readonly packet: Uint8Array;
-      /** The inner packet's source address as a u32 (10.0.0.1 is 0x0a000001). */
-      readonly source: number;
       readonly peer: Peer;
     }
   | {
       readonly type: "write-to-tunnel-v6";
       readonly packet: Uint8Array;
-      /** The inner packet's 16-byte source address, within `packet`. */
-      readonly source: Uint8Array;
       readonly peer: Peer;
     }
   | { readonly type: "done"; readonly peer: Peer | undefined }

@@ -26,30 +26,17 @@ export class PeerTimers {
 
   /** The earliest pending deadline. */
   earliest(): number | undefined {
-    let earliest: number | undefined;
-    for (const deadline of [
-      this.retransmitHandshake,
-      this.sendKeepalive,
-      this.newHandshake,
-      this.zeroKeyMaterial,
+    return earlier(
+      earlier(
+        earlier(earlier(this.retransmitHandshake, this.sendKeepalive), this.newHandshake),
+        this.zeroKeyMaterial,
+      ),
       this.persistentKeepalive,
-    ]) {
-      if (deadline !== undefined && (earliest === undefined || deadline < earliest)) {
-        earliest = deadline;
-      }
-    }
-    return earliest;
+    );
   }
+}
 
-  /** Clears every deadline and counter. */
-  clear(): void {
-    this.retransmitHandshake = undefined;
-    this.sendKeepalive = undefined;
-    this.newHandshake = undefined;
-    this.zeroKeyMaterial = undefined;
-    this.persistentKeepalive = undefined;
-    this.handshakeAttempts = 0;
-    this.needAnotherKeepalive = false;
-    this.sentLastMinuteHandshake = false;
-  }
+/** The earlier of two deadlines, where undefined is none. */
+export function earlier(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || (b !== undefined && b < a) ? b : a;
 }

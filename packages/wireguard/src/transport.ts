@@ -1,11 +1,11 @@
 /**
  * Transport messages (type 4): the header, padding and sealing on the way out, and the inner
- * IP packet's real length and source on the way in. Everything works in caller-supplied
- * buffers; nothing here allocates packet memory.
+ * IP packet's real length on the way in. Everything works in caller-supplied buffers; nothing
+ * here allocates packet memory.
  */
 import type { AeadBackend } from "./aead/aead.ts";
 import { AEAD_TAG_BYTES } from "./aead/aead.ts";
-import { EMPTY_BYTES, writeU32LE, writeU64LE } from "./bytes.ts";
+import { writeU32LE, writeU64LE } from "./bytes.ts";
 import { PADDING_MULTIPLE } from "./constants.ts";
 import type { Keypair } from "./keypair.ts";
 import { MessageType, TRANSPORT_HEADER_BYTES, Transport } from "./messages.ts";
@@ -52,8 +52,7 @@ export function sealTransport(
   out[3] = 0;
   writeU32LE(out, Transport.RECEIVER, keypair.remoteIndex);
   writeU64LE(out, Transport.COUNTER, counter);
-  const body = out.subarray(TRANSPORT_HEADER_BYTES, total);
-  aead.seal(keypair.sendKey, counter, body.subarray(0, padded), EMPTY_BYTES, body);
+  aead.sealInPlace(keypair.sendKey, counter, out, TRANSPORT_HEADER_BYTES, padded);
   return total;
 }
 
@@ -79,8 +78,3 @@ export function innerPacketLength(plaintext: Uint8Array, length: number): number
   }
   return -1;
 }
-
-/** Offset of the source address in an IPv4 header. */
-export const IPV4_SOURCE = 12;
-/** Offsets of the source address in an IPv6 header. */
-export const IPV6_SOURCE = { start: 8, end: 24 } as const;

@@ -143,12 +143,13 @@ describe("data", () => {
     expect(pair.errors).toEqual([]);
   });
 
-  test("the tunnel result names the inner source address", () => {
+  test("the tunnel result carries the trimmed inner packet, typed by IP version, and names the peer", () => {
     const pair = new Pair();
     const first = pair.send("a", ipv4Packet("10.0.0.1", "10.0.0.2", 10));
     expect(first.type).toBe("write-to-network");
     const out = new Uint8Array(2048);
-    const sealed4 = pair.peerA.encapsulate(ipv4Packet("10.1.2.3", "10.0.0.1", 10), out, pair.now);
+    const packet4 = ipv4Packet("10.1.2.3", "10.0.0.1", 10);
+    const sealed4 = pair.peerA.encapsulate(packet4, out, pair.now);
     if (sealed4.type !== "write-to-network") throw new Error(sealed4.type);
     const opened4 = pair.a.decapsulate(
       { address: "198.18.0.2", port: 1 },
@@ -156,8 +157,12 @@ describe("data", () => {
       out,
       pair.now,
     );
-    expect(opened4).toMatchObject({ type: "write-to-tunnel-v4", source: 0x0a010203 });
-    const sealed = pair.peerA.encapsulate(ipv6Packet(V6_B, V6_A, 10), out, pair.now);
+    expect(opened4).toMatchObject({ type: "write-to-tunnel-v4", packet: packet4 });
+    if (opened4.type !== "write-to-tunnel-v4") throw new Error(opened4.type);
+    expect([...opened4.packet.subarray(12, 16)]).toEqual([10, 1, 2, 3]);
+    expect(opened4.peer).toBe(pair.peerB);
+    const packet6 = ipv6Packet(V6_B, V6_A, 10);
+    const sealed = pair.peerA.encapsulate(packet6, out, pair.now);
     if (sealed.type !== "write-to-network") throw new Error(sealed.type);
     const opened = pair.a.decapsulate(
       { address: "198.18.0.2", port: 1 },
@@ -166,7 +171,8 @@ describe("data", () => {
       pair.now,
     );
     if (opened.type !== "write-to-tunnel-v6") throw new Error(opened.type);
-    expect(opened.source).toEqual(V6_B);
+    expect(opened.packet).toEqual(packet6);
+    expect(opened.packet.subarray(8, 24)).toEqual(V6_B);
     expect(opened.peer).toBe(pair.peerB);
   });
 

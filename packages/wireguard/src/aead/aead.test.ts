@@ -174,6 +174,64 @@ describe.each(backends)("$name backend", (backend) => {
     );
   });
 
+  test("sealInPlace and openAt, at an offset in a shared slot, are seal and open with no AD", () => {
+    const slot = new Uint8Array(new SharedArrayBuffer(2048));
+    const empty = new Uint8Array(0);
+    fc.assert(
+      fc.property(packet, fc.nat({ max: 64 }), ({ key, counter, plaintext }, offset) => {
+        const expected = sealed(backend, key, counter, plaintext, empty);
+        slot.set(plaintext, offset);
+        expect(backend.sealInPlace(key, counter, slot, offset, plaintext.length)).toBe(
+          expected.length,
+        );
+        expect(hex(slot.subarray(offset, offset + expected.length))).toBe(hex(expected));
+
+        const opened = new Uint8Array(plaintext.length);
+        expect(backend.openAt(key, counter, slot, offset, expected.length, opened)).toBe(
+          plaintext.length,
+        );
+        expect(opened).toEqual(plaintext);
+        const inPlace = slot.subarray(offset);
+        expect(backend.openAt(key, counter, slot, offset, expected.length, inPlace)).toBe(
+          plaintext.length,
+        );
+        expect(hex(inPlace.subarray(0, plaintext.length))).toBe(hex(plaintext));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test("openAt returns -1 for a flipped bit (zeroing its output) or fewer bytes than a tag", () => {
+    const buffer = new Uint8Array(16 + LADIES.length + 16);
+    buffer.set(LADIES, 16);
+    backend.sealInPlace(KEY_80, 7, buffer, 16, LADIES.length);
+    buffer[20] = (buffer[20] as number) ^ 1;
+    const out = new Uint8Array(LADIES.length).fill(0xee);
+    expect(backend.openAt(KEY_80, 7, buffer, 16, LADIES.length + 16, out)).toBe(-1);
+    expect(out.every((byte) => byte === 0)).toBe(true);
+    expect(backend.openAt(KEY_80, 7, buffer, 16, 15, out)).toBe(-1);
+    expect(backend.openAt(KEY_80, 7, buffer, buffer.length, 0, new Uint8Array(0))).toBe(-1);
+  });
+
+  test("sealInPlace and openAt throw RangeError for a range outside the buffer", () => {
+    const buffer = new Uint8Array(64);
+    const out = new Uint8Array(64);
+    expect(() => backend.sealInPlace(KEY_80, 0, buffer, 16, 33)).toThrow(RangeError);
+    expect(() => backend.sealInPlace(KEY_80, 0, buffer, -1, 8)).toThrow(RangeError);
+    expect(() => backend.sealInPlace(KEY_80, 0, buffer, 0.5, 8)).toThrow(RangeError);
+    expect(() => backend.sealInPlace(KEY_80, 0, buffer, 0, -1)).toThrow(RangeError);
+    expect(() => backend.sealInPlace(KEY_80.subarray(1), 0, buffer, 0, 8)).toThrow(RangeError);
+    expect(backend.sealInPlace(KEY_80, 0, buffer, 16, 32)).toBe(48);
+    expect(() => backend.openAt(KEY_80, 0, buffer, 16, 49, out)).toThrow(RangeError);
+    expect(() => backend.openAt(KEY_80, 0, buffer, -1, 32, out)).toThrow(RangeError);
+    expect(() => backend.openAt(KEY_80, 0, buffer, 16, -1, out)).toThrow(RangeError);
+    expect(() => backend.openAt(KEY_80, 0, buffer, 16, Number.NaN, out)).toThrow(RangeError);
+    expect(() => backend.openAt(KEY_80, 0, buffer, 16, 48, out.subarray(0, 31))).toThrow(
+      RangeError,
+    );
+    expect(backend.openAt(KEY_80, 0, buffer, 16, 48, out)).toBe(32);
+  });
+
   test("returns -1 and never throws for any flipped bit, another counter or another AD", () => {
     fc.assert(
       fc.property(packet, fc.nat(), (p, bitSeed) => {

@@ -31,6 +31,31 @@ export function checkSealArguments(
   }
 }
 
+/** Checks key and nonce sizes and that `buffer` holds `length` bytes and the tag at `offset`. */
+export function checkSealInPlaceArguments(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  buffer: Uint8Array,
+  offset: number,
+  length: number,
+): void {
+  checkKeyAndNonce(key, nonce);
+  checkRange(buffer, offset, length, AEAD_TAG_BYTES);
+}
+
+/** `checkOpenArguments`, and that `buffer` holds `sealedLength` bytes at `offset`. */
+export function checkOpenAtArguments(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  buffer: Uint8Array,
+  offset: number,
+  sealedLength: number,
+  out: Uint8Array,
+): void {
+  checkOpenArguments(key, nonce, sealedLength, out);
+  checkRange(buffer, offset, sealedLength, 0);
+}
+
 /** Checks key and nonce sizes and, for a sealed message long enough to hold a tag, `out`. */
 export function checkOpenArguments(
   key: Uint8Array,
@@ -42,6 +67,20 @@ export function checkOpenArguments(
   if (out.length < sealedLength - AEAD_TAG_BYTES) {
     throw new RangeError(
       `open needs an output of at least ${sealedLength - AEAD_TAG_BYTES} bytes (sealed - ${AEAD_TAG_BYTES}), got ${out.length}`,
+    );
+  }
+}
+
+/** Checks that `length` bytes and `room` more fit in `buffer` at `offset`. */
+function checkRange(buffer: Uint8Array, offset: number, length: number, room: number): void {
+  if (
+    !(Number.isSafeInteger(offset) && Number.isSafeInteger(length)) ||
+    offset < 0 ||
+    length < 0 ||
+    offset + length + room > buffer.length
+  ) {
+    throw new RangeError(
+      `${length} bytes and ${room} more at ${offset} do not fit a buffer of ${buffer.length} bytes`,
     );
   }
 }

@@ -1,6 +1,12 @@
 import { dlopen, FFIType, type Pointer, ptr } from "bun:ffi";
+import { EMPTY_BYTES } from "../bytes.ts";
 import { AEAD_TAG_BYTES } from "./aead.ts";
-import { checkOpenArguments, checkSealArguments } from "./arguments.ts";
+import {
+  checkOpenArguments,
+  checkOpenAtArguments,
+  checkSealArguments,
+  checkSealInPlaceArguments,
+} from "./arguments.ts";
 import { CounterNonceAead } from "./counter-nonce.ts";
 import { NativeAeadCallError } from "./errors.ts";
 
@@ -31,21 +37,14 @@ export class LibsodiumAead extends CounterNonceAead {
   ): number {
     checkSealArguments(key, nonce, plaintext.length, out);
     const length = plaintext.length;
-    const outPtr = ptr(out);
-    const result = this.#lib.crypto_aead_chacha20poly1305_ietf_encrypt_detached(
-      outPtr,
-      (outPtr + length) as Pointer,
-      null,
+    return this.#seal(
+      key,
+      nonce,
       length === 0 ? this.#emptyPtr : ptr(plaintext),
       length,
-      ad.length === 0 ? this.#emptyPtr : ptr(ad),
-      ad.length,
-      null,
-      ptr(nonce),
-      ptr(key),
+      ad,
+      ptr(out),
     );
-    if (result !== 0) throw new NativeAeadCallError("libsodium", "encrypt_detached");
-    return length + AEAD_TAG_BYTES;
   }
 
   openWithNonce(
@@ -57,14 +56,83 @@ export class LibsodiumAead extends CounterNonceAead {
   ): number {
     checkOpenArguments(key, nonce, sealed.length, out);
     if (sealed.length < AEAD_TAG_BYTES) return -1;
-    const length = sealed.length - AEAD_TAG_BYTES;
-    const sealedPtr = ptr(sealed);
+    return this.#open(key, nonce, ptr(sealed), sealed.length - AEAD_TAG_BYTES, ad, out);
+  }
+
+  override sealInPlace(
+    key: Uint8Array,
+    counter: number,
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+  ): number {
+    const nonce = this.counterNonce(counter);
+    checkSealInPlaceArguments(key, nonce, buffer, offset, length);
+    const at = ptr(buffer, offset);
+    return this.#seal(key, nonce, at, length, EMPTY_BYTES, at);
+  }
+
+  override openAt(
+    key: Uint8Array,
+    counter: number,
+    buffer: Uint8Array,
+    offset: number,
+    sealedLength: number,
+    out: Uint8Array,
+  ): number {
+    const nonce = this.counterNonce(counter);
+    checkOpenAtArguments(key, nonce, buffer, offset, sealedLength, out);
+    if (sealedLength < AEAD_TAG_BYTES) return -1;
+    return this.#open(
+      key,
+      nonce,
+      ptr(buffer, offset),
+      sealedLength - AEAD_TAG_BYTES,
+      EMPTY_BYTES,
+      out,
+    );
+  }
+
+  /** Seals `length` bytes at `input` to `output` (the same address or apart), the tag after. */
+  #seal(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    input: Pointer,
+    length: number,
+    ad: Uint8Array,
+    output: Pointer,
+  ): number {
+    const result = this.#lib.crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+      output,
+      (output + length) as Pointer,
+      null,
+      input,
+      length,
+      ad.length === 0 ? this.#emptyPtr : ptr(ad),
+      ad.length,
+      null,
+      ptr(nonce),
+      ptr(key),
+    );
+    if (result !== 0) throw new NativeAeadCallError("libsodium", "encrypt_detached");
+    return length + AEAD_TAG_BYTES;
+  }
+
+  /** Opens `length` bytes of ciphertext and the tag after them at `sealed` into `out`. */
+  #open(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    sealed: Pointer,
+    length: number,
+    ad: Uint8Array,
+    out: Uint8Array,
+  ): number {
     const result = this.#lib.crypto_aead_chacha20poly1305_ietf_decrypt_detached(
       length === 0 ? this.#emptyPtr : ptr(out),
       null,
-      sealedPtr,
+      sealed,
       length,
-      (sealedPtr + length) as Pointer,
+      (sealed + length) as Pointer,
       ad.length === 0 ? this.#emptyPtr : ptr(ad),
       ad.length,
       ptr(nonce),

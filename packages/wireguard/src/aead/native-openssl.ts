@@ -1,6 +1,12 @@
 import { dlopen, FFIType, type Pointer, ptr } from "bun:ffi";
+import { EMPTY_BYTES } from "../bytes.ts";
 import { AEAD_TAG_BYTES } from "./aead.ts";
-import { checkOpenArguments, checkSealArguments } from "./arguments.ts";
+import {
+  checkOpenArguments,
+  checkOpenAtArguments,
+  checkSealArguments,
+  checkSealInPlaceArguments,
+} from "./arguments.ts";
 import { CounterNonceAead } from "./counter-nonce.ts";
 import { NativeAeadCallError } from "./errors.ts";
 
@@ -18,7 +24,7 @@ export class OpenSslAead extends CounterNonceAead {
   readonly #ctx: Pointer;
   readonly #outLength = new Int32Array(new ArrayBuffer(8));
   readonly #outLengthPtr = ptr(this.#outLength);
-  // Stands in for the address of an empty output, which ptr() refuses; never written.
+  // Stands in for the address of an empty input or output, which ptr() refuses; never touched.
   readonly #empty = new Uint8Array(new ArrayBuffer(8));
   readonly #emptyPtr = ptr(this.#empty);
 
@@ -45,24 +51,15 @@ export class OpenSslAead extends CounterNonceAead {
     out: Uint8Array,
   ): number {
     checkSealArguments(key, nonce, plaintext.length, out);
-    const lib = this.#lib;
-    const ctx = this.#ctx;
     const length = plaintext.length;
-    const outPtr = ptr(out);
-    const tagPtr = (outPtr + length) as Pointer;
-    if (
-      lib.EVP_CipherInit_ex(ctx, null, null, ptr(key), ptr(nonce), 1) !== 1 ||
-      (ad.length > 0 &&
-        lib.EVP_CipherUpdate(ctx, null, this.#outLengthPtr, ptr(ad), ad.length) !== 1) ||
-      (length > 0 &&
-        lib.EVP_CipherUpdate(ctx, outPtr, this.#outLengthPtr, ptr(plaintext), length) !== 1) ||
-      lib.EVP_CipherFinal_ex(ctx, tagPtr, this.#outLengthPtr) !== 1 ||
-      lib.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, AEAD_TAG_BYTES, tagPtr) !== 1
-    ) {
-      lib.ERR_clear_error();
-      throw new NativeAeadCallError("openssl", "sealing");
-    }
-    return length + AEAD_TAG_BYTES;
+    return this.#seal(
+      key,
+      nonce,
+      length === 0 ? this.#emptyPtr : ptr(plaintext),
+      length,
+      ad,
+      ptr(out),
+    );
   }
 
   openWithNonce(
@@ -74,10 +71,80 @@ export class OpenSslAead extends CounterNonceAead {
   ): number {
     checkOpenArguments(key, nonce, sealed.length, out);
     if (sealed.length < AEAD_TAG_BYTES) return -1;
+    return this.#open(key, nonce, ptr(sealed), sealed.length - AEAD_TAG_BYTES, ad, out);
+  }
+
+  override sealInPlace(
+    key: Uint8Array,
+    counter: number,
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+  ): number {
+    const nonce = this.counterNonce(counter);
+    checkSealInPlaceArguments(key, nonce, buffer, offset, length);
+    const at = ptr(buffer, offset);
+    return this.#seal(key, nonce, at, length, EMPTY_BYTES, at);
+  }
+
+  override openAt(
+    key: Uint8Array,
+    counter: number,
+    buffer: Uint8Array,
+    offset: number,
+    sealedLength: number,
+    out: Uint8Array,
+  ): number {
+    const nonce = this.counterNonce(counter);
+    checkOpenAtArguments(key, nonce, buffer, offset, sealedLength, out);
+    if (sealedLength < AEAD_TAG_BYTES) return -1;
+    return this.#open(
+      key,
+      nonce,
+      ptr(buffer, offset),
+      sealedLength - AEAD_TAG_BYTES,
+      EMPTY_BYTES,
+      out,
+    );
+  }
+
+  /** Seals `length` bytes at `input` to `output` (the same address or apart), the tag after. */
+  #seal(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    input: Pointer,
+    length: number,
+    ad: Uint8Array,
+    output: Pointer,
+  ): number {
     const lib = this.#lib;
     const ctx = this.#ctx;
-    const length = sealed.length - AEAD_TAG_BYTES;
-    const sealedPtr = ptr(sealed);
+    const tagPtr = (output + length) as Pointer;
+    if (
+      lib.EVP_CipherInit_ex(ctx, null, null, ptr(key), ptr(nonce), 1) !== 1 ||
+      (ad.length > 0 &&
+        lib.EVP_CipherUpdate(ctx, null, this.#outLengthPtr, ptr(ad), ad.length) !== 1) ||
+      (length > 0 && lib.EVP_CipherUpdate(ctx, output, this.#outLengthPtr, input, length) !== 1) ||
+      lib.EVP_CipherFinal_ex(ctx, tagPtr, this.#outLengthPtr) !== 1 ||
+      lib.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, AEAD_TAG_BYTES, tagPtr) !== 1
+    ) {
+      lib.ERR_clear_error();
+      throw new NativeAeadCallError("openssl", "sealing");
+    }
+    return length + AEAD_TAG_BYTES;
+  }
+
+  /** Opens `length` bytes of ciphertext and the tag after them at `sealed` into `out`. */
+  #open(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    sealed: Pointer,
+    length: number,
+    ad: Uint8Array,
+    out: Uint8Array,
+  ): number {
+    const lib = this.#lib;
+    const ctx = this.#ctx;
     const outPtr = out.length === 0 ? this.#emptyPtr : ptr(out);
     if (
       lib.EVP_CipherInit_ex(ctx, null, null, ptr(key), ptr(nonce), 0) === 1 &&
@@ -85,12 +152,12 @@ export class OpenSslAead extends CounterNonceAead {
         ctx,
         EVP_CTRL_AEAD_SET_TAG,
         AEAD_TAG_BYTES,
-        (sealedPtr + length) as Pointer,
+        (sealed + length) as Pointer,
       ) === 1 &&
       (ad.length === 0 ||
         lib.EVP_CipherUpdate(ctx, null, this.#outLengthPtr, ptr(ad), ad.length) === 1) &&
       (length === 0 ||
-        lib.EVP_CipherUpdate(ctx, outPtr, this.#outLengthPtr, sealedPtr, length) === 1) &&
+        lib.EVP_CipherUpdate(ctx, outPtr, this.#outLengthPtr, sealed, length) === 1) &&
       lib.EVP_CipherFinal_ex(ctx, (outPtr + length) as Pointer, this.#outLengthPtr) === 1
     ) {
       return length;

@@ -1,6 +1,8 @@
 import { dlopen, FFIType, type Pointer, ptr } from "bun:ffi";
+import { equalBytes, isZero } from "../bytes.ts";
 import { checkKeyLength, type DiffieHellman, generateClampedKey } from "../crypto/x25519.ts";
 import { passesRfc7748 } from "../crypto/x25519-default.ts";
+import { NATIVE_LIBRARIES } from "./native-library.ts";
 
 /**
  * X25519 from OpenSSL 3's libcrypto (EVP_PKEY), the library the native AEAD already loaded, so
@@ -53,13 +55,13 @@ export class OpenSslX25519 implements DiffieHellman {
     }
     lib.EVP_PKEY_free(peer);
     lib.ERR_clear_error();
-    return ok && out.some((byte) => byte !== 0) ? out : undefined;
+    return ok && !isZero(out) ? out : undefined;
   }
 
   #privateKey(privateKey: Uint8Array): Pointer {
     checkKeyLength("private key", privateKey);
     const cached = this.#keys.get(privateKey);
-    if (cached !== undefined && sameBytes(cached.bytes, privateKey)) return cached.pkey;
+    if (cached !== undefined && equalBytes(cached.bytes, privateKey)) return cached.pkey;
     const pkey = this.#lib.EVP_PKEY_new_raw_private_key(X25519, null, ptr(privateKey), 32);
     if (typeof pkey !== "number") throw new Error("EVP_PKEY_new_raw_private_key failed");
     if (cached !== undefined) {
@@ -96,18 +98,12 @@ const keys = new FinalizationRegistry<{ lib: Symbols; pkey: Pointer }>(({ lib, p
   lib.EVP_PKEY_free(pkey),
 );
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
  * X25519 from libcrypto when it loads and reproduces RFC 7748's vectors here; otherwise
  * undefined, and the core keeps its default (node:crypto, else @noble/curves).
  */
 export function loadNativeX25519(
-  files: readonly string[] = ["libcrypto.so.3"],
+  files: readonly string[] = NATIVE_LIBRARIES.openssl.files,
 ): DiffieHellman | undefined {
   for (const file of files) {
     try {

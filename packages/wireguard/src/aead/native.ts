@@ -1,3 +1,4 @@
+import { equalBytes } from "../bytes.ts";
 import { AEAD_TAG_BYTES, type AeadPrimitive } from "./aead.ts";
 import { type NativeAeadUnavailable, NativeAeadUnavailableError } from "./errors.ts";
 import { NATIVE_LIBRARIES, type NativeLibrary } from "./native-library.ts";
@@ -82,17 +83,13 @@ function passesSelfTest(backend: AeadPrimitive): boolean {
     const reference = new Uint8Array(plaintext.length + AEAD_TAG_BYTES);
     backend.seal(key, counter, plaintext, ad, sealed);
     nobleAead.seal(key, counter, plaintext, ad, reference);
-    if (!equal(sealed, reference)) return false;
+    if (!equalBytes(sealed, reference)) return false;
     const opened = new Uint8Array(plaintext.length);
     if (backend.open(key, counter, sealed, ad, opened) !== plaintext.length) return false;
-    if (!equal(opened, plaintext)) return false;
+    if (!equalBytes(opened, plaintext)) return false;
     sealed[0] = (sealed[0] as number) ^ 1;
     return backend.open(key, counter, sealed, ad, opened) === -1;
   } catch {
     return false;
   }
-}
-
-function equal(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }

@@ -1,4 +1,5 @@
 import type { KeyObject } from "node:crypto";
+import { equalBytes, isZero } from "../bytes.ts";
 import {
   checkKeyLength,
   type DiffieHellman,
@@ -48,7 +49,7 @@ export const nodeX25519: DiffieHellman = {
     }
     const secret = new Uint8Array(shared);
     shared.fill(0);
-    return isAllZero(secret) ? undefined : secret;
+    return isZero(secret) ? undefined : secret;
   },
 };
 
@@ -100,23 +101,11 @@ const privateKeys = new WeakMap<Uint8Array, PrivateKeyEntry>();
 function privateKeyEntry(privateKey: Uint8Array): PrivateKeyEntry {
   checkKeyLength("private key", privateKey);
   const cached = privateKeys.get(privateKey);
-  if (cached !== undefined && sameBytes(cached.bytes, privateKey)) return cached;
+  if (cached !== undefined && equalBytes(cached.bytes, privateKey)) return cached;
   pkcs8.set(privateKey, PKCS8_PREFIX.length);
   const keyObject = nodeCrypto().createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" });
   pkcs8.fill(0, PKCS8_PREFIX.length);
   const entry: PrivateKeyEntry = { bytes: privateKey.slice(), keyObject, publicKey: undefined };
   privateKeys.set(privateKey, entry);
   return entry;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  let difference = 0;
-  for (let i = 0; i < X25519_KEY_BYTES; i++) difference |= (a[i] as number) ^ (b[i] as number);
-  return difference === 0;
-}
-
-function isAllZero(bytes: Uint8Array): boolean {
-  let bits = 0;
-  for (let i = 0; i < bytes.length; i++) bits |= bytes[i] as number;
-  return bits === 0;
 }
