@@ -17,6 +17,8 @@ import { parseIperfJson } from "./measure.ts";
  * buffered or dropped during the measured run.
  */
 const SECONDS = Number(process.env.E2E_SECONDS ?? 10);
+/** Rounds of the two cases, alternated: one 10 s iperf3 run swings by several percent. */
+const ROUNDS = Number(process.env.E2E_ROUNDS ?? 3);
 const QUERY_INTERVAL_S = 0.1;
 /** Asks the first sentinel for app.internal's A record every interval, reading each answer. */
 const QUERIER = `
@@ -42,6 +44,14 @@ interface Row {
   dropped: number;
   queries: number;
   [column: string]: string | number;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? Number.NaN)
+    : ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2;
 }
 
 interface NatCounters {
@@ -130,9 +140,19 @@ async function measure(name: string, withQueries: boolean): Promise<Row> {
   }
 }
 
-const rows = [await measure("no-queries", false), await measure("query-every-100ms", true)];
-const ratio = (rows[1]?.mbps ?? 0) / (rows[0]?.mbps ?? Number.NaN);
-console.log(`dns-nat: iperf3 TCP ${SECONDS} s through app.internal (a DNS resource)\n`);
-console.log(formatTable(rows, ["case", "mbps", "retransmits", "buffered", "dropped", "queries"]));
-console.log(`\nwith queries / without: ${ratio.toFixed(3)}`);
+const rows: Row[] = [];
+for (let round = 1; round <= ROUNDS; round++) {
+  rows.push({ round, ...(await measure("no-queries", false)) });
+  rows.push({ round, ...(await measure("query-every-100ms", true)) });
+}
+const medianOf = (name: string) =>
+  median(rows.filter((row) => row.case === name).map((row) => row.mbps));
+const ratio = medianOf("query-every-100ms") / medianOf("no-queries");
+console.log(
+  `dns-nat: iperf3 TCP ${SECONDS} s through app.internal (a DNS resource), ${ROUNDS} rounds\n`,
+);
+console.log(
+  formatTable(rows, ["round", "case", "mbps", "retransmits", "buffered", "dropped", "queries"]),
+);
+console.log(`\nwith queries / without (medians): ${ratio.toFixed(3)}`);
 console.log(`\nwrote ${writeBenchResults("dns-nat", { seconds: SECONDS, rows, ratio })}`);
