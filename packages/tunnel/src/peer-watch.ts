@@ -17,13 +17,14 @@ export class PeerWatch {
   }
 
   check(now: number, emit: (event: TunnelEvent) => void): void {
-    const stats = this.#peer.stats();
-    if (stats.lastHandshakeAt !== undefined && stats.lastHandshakeAt !== this.#lastHandshakeAt) {
-      this.#lastHandshakeAt = stats.lastHandshakeAt;
-      emit({ type: "handshake-completed", peer: this.#name, at: stats.lastHandshakeAt });
+    // Runs for every peer on every timeout: read two fields, build nothing.
+    const lastHandshakeAt = this.#peer.lastHandshakeAt;
+    if (lastHandshakeAt !== undefined && lastHandshakeAt !== this.#lastHandshakeAt) {
+      this.#lastHandshakeAt = lastHandshakeAt;
+      emit({ type: "handshake-completed", peer: this.#name, at: lastHandshakeAt });
     }
-    if (this.#hadSession && !stats.hasSession)
-      emit({ type: "session-lost", peer: this.#name, at: now });
-    this.#hadSession = stats.hasSession;
+    const hasSession = this.#peer.hasSession;
+    if (this.#hadSession && !hasSession) emit({ type: "session-lost", peer: this.#name, at: now });
+    this.#hadSession = hasSession;
   }
 }

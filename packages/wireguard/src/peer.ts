@@ -217,6 +217,16 @@ export class Peer {
   }
 
   /** Counters and times of this peer. */
+  /** When the last handshake completed (`now` of that moment), without building `stats()`. */
+  get lastHandshakeAt(): number | undefined {
+    return this.#lastHandshakeAt;
+  }
+
+  /** Whether a session can carry data now, without building `stats()`. */
+  get hasSession(): boolean {
+    return this.#current !== undefined;
+  }
+
   stats(): PeerStats {
     return {
       lastHandshakeAt: this.#lastHandshakeAt,

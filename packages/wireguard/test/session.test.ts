@@ -114,6 +114,9 @@ describe("key confirmation", () => {
     pair.flush();
     expect(pair.sent(MessageType.Transport, "a").map((d) => d.bytes.length)).toEqual([32]);
     expect(pair.peerA.stats().hasSession).toBe(true);
+    expect(pair.peerA.hasSession).toBe(true);
+    expect(pair.peerA.lastHandshakeAt).toBe(pair.peerA.stats().lastHandshakeAt as number);
+    expect(pair.peerA.lastHandshakeAt).toBeNumber();
   });
 });
 
@@ -269,6 +272,8 @@ describe("preshared key", () => {
       ["a", "invalid-handshake"],
     ]);
     expect(pair.peerB.stats().hasSession).toBe(false);
+    expect(pair.peerB.hasSession).toBe(false);
+    expect(pair.peerB.lastHandshakeAt).toBeUndefined();
   });
 });
 
