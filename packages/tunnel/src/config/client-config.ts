@@ -9,6 +9,7 @@ import {
   TUNNEL_V6_RANGE,
   TUNNEL_V6_RANGE_TEXT,
 } from "./ranges.ts";
+import { readResourceHeader, refuseReservedOverlap } from "./resource-fields.ts";
 import { readShellSettings, type ShellSettings } from "./shell-settings.ts";
 
 export interface ClientConfig extends ClientStateConfig, ShellSettings {
@@ -98,20 +99,13 @@ export function parseClientConfig(raw: unknown, source?: string): ClientConfig {
 
   const resources: CidrResource[] = [];
   const dnsResources: DnsResource[] = [];
+  const resourceIds: string[] = [];
   read.tables(top.resources, "resources", true).forEach((table, i) => {
-    const field = (key: string) => `resources[${i}].${key}`;
-    const id = read.string(table, "id", field("id"), "office-lan");
-    const type = read.string(table, "type", field("type"), "cidr");
-    if (type !== undefined && type !== "cidr" && type !== "dns") {
-      read.problem(
-        field("type"),
-        `'${type}' is not a resource type this client knows`,
-        'use type = "cidr" or type = "dns"',
-      );
-    }
+    const { id, type, field } = readResourceHeader(read, table, i, "client", resourceIds);
     const pattern =
       type === "dns" ? readNamePattern(read, table, "address", field("address")) : undefined;
     const network = type === "dns" ? undefined : read.network(table, "address", field("address"));
+    if (network !== undefined) refuseReservedOverlap(read, network, field("address"), "client");
     const gateway = read.string(table, "gateway", field("gateway"), gatewayIds[0] ?? "office");
     if (gateway !== undefined && !gatewayIds.includes(gateway)) {
       read.problem(

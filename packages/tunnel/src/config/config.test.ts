@@ -56,6 +56,37 @@ describe("client configuration", () => {
     ]);
   });
 
+  test("resources: ids are unique, and no CIDR resource takes the tunnel's or DNS's addresses", () => {
+    const base = valid();
+    const problems = problemsOf(() =>
+      parseClientConfig({
+        ...base,
+        resources: [
+          ...base.resources,
+          { id: "lan", type: "cidr", address: "198.20.0.0/24", gateway: "office" },
+          { id: "cgnat", type: "cidr", address: "100.64.0.0/10", gateway: "office" },
+          { id: "proxies", type: "cidr", address: "100.96.0.0/12", gateway: "office" },
+          {
+            id: "sentinels6",
+            type: "cidr",
+            address: "fd00:2021:1111:8000:100:100:111:0/120",
+            gateway: "office",
+          },
+        ],
+      }),
+    );
+    expect(problems).toEqual([
+      "resources[2].id: 'lan' is used twice; give each resource its own id",
+      "resources[3].address: overlaps the tunnel address ranges; pick a range outside 100.64.0.0/11 and fd00:2021:1111::/107",
+      expect.stringContaining(
+        "resources[4].address: overlaps the client's DNS sentinel and proxy ranges; pick a range outside ",
+      ),
+      expect.stringContaining(
+        "resources[5].address: overlaps the client's DNS sentinel and proxy ranges",
+      ),
+    ]);
+  });
+
   test("missing sections and keys say what to add", () => {
     const problems = problemsOf(() => parseClientConfig({ private_key: KEY_A }));
     expect(problems).toContain('tunnel_ipv4: is missing; add tunnel_ipv4 = "100.64.0.2"');

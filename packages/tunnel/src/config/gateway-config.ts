@@ -1,8 +1,7 @@
 import type { Endpoint } from "@fz/wireguard";
-import { DNS_PROXY_V4_RANGE, DNS_PROXY_V6_RANGE } from "../dns-ranges.ts";
 import type { GatewayDnsResource } from "../gateway-dns-resource.ts";
 import type { ClientAuthorization, GatewayResource, GatewayStateConfig } from "../gateway-state.ts";
-import { formatIpNetwork, networksOverlap, sameAddress } from "../ip-network.ts";
+import { sameAddress } from "../ip-network.ts";
 import { InvalidConfigError } from "./config-error.ts";
 import { readNamePattern } from "./dns-fields.ts";
 import { readDnsResolver } from "./dns-resolver.ts";
@@ -13,6 +12,7 @@ import {
   TUNNEL_V6_RANGE,
   TUNNEL_V6_RANGE_TEXT,
 } from "./ranges.ts";
+import { readResourceHeader, refuseReservedOverlap } from "./resource-fields.ts";
 import { readShellSettings, type ShellSettings } from "./shell-settings.ts";
 
 export const DEFAULT_LISTEN_PORT = 51820;
@@ -64,45 +64,14 @@ export function parseGatewayConfig(raw: unknown, source?: string): GatewayConfig
   const dnsResources: GatewayDnsResource[] = [];
   const resourceIds: string[] = [];
   read.tables(top.resources, "resources", true).forEach((table, i) => {
-    const field = (key: string) => `resources[${i}].${key}`;
-    const id = read.string(table, "id", field("id"), "office-lan");
-    const type = read.string(table, "type", field("type"), "cidr");
-    if (type !== undefined && type !== "cidr" && type !== "dns") {
-      read.problem(
-        field("type"),
-        `'${type}' is not a resource type this gateway knows`,
-        'use type = "cidr" or type = "dns"',
-      );
-    }
-    if (id !== undefined && resourceIds.includes(id)) {
-      read.problem(field("id"), `'${id}' is used twice`, "give each resource its own id");
-    }
-    if (id !== undefined) resourceIds.push(id);
+    const { id, type, field } = readResourceHeader(read, table, i, "gateway", resourceIds);
     if (type === "dns") {
       const pattern = readNamePattern(read, table, "address", field("address"));
       if (id !== undefined && pattern !== undefined) dnsResources.push({ id, pattern });
       return;
     }
     const network = read.network(table, "address", field("address"));
-    if (
-      network !== undefined &&
-      (networksOverlap(network, TUNNEL_V4_RANGE) || networksOverlap(network, TUNNEL_V6_RANGE))
-    ) {
-      read.problem(
-        field("address"),
-        "overlaps the tunnel address ranges",
-        `pick a range outside ${TUNNEL_V4_RANGE_TEXT} and ${TUNNEL_V6_RANGE_TEXT}`,
-      );
-    } else if (
-      network !== undefined &&
-      (networksOverlap(network, DNS_PROXY_V4_RANGE) || networksOverlap(network, DNS_PROXY_V6_RANGE))
-    ) {
-      read.problem(
-        field("address"),
-        "overlaps the DNS resources' proxy address ranges",
-        `pick a range outside ${formatIpNetwork(DNS_PROXY_V4_RANGE)} and ${formatIpNetwork(DNS_PROXY_V6_RANGE)}`,
-      );
-    }
+    if (network !== undefined) refuseReservedOverlap(read, network, field("address"), "gateway");
     if (id === undefined || network === undefined || type !== "cidr") return;
     resources.push({ id, network });
   });
