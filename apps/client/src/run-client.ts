@@ -1,6 +1,6 @@
 import { formatIpAddress, type IpAddress } from "@fz/ip-packet";
 import { runApp, startTunnelProcess } from "@fz/shell";
-import { DNS_ROUTES, formatIpNetwork, parseClientConfig } from "@fz/tunnel/config";
+import { DNS_ROUTES, formatHostPort, formatIpNetwork, parseClientConfig } from "@fz/tunnel/config";
 import type { ClientCoreInput } from "./client-core.ts";
 import { pointResolvedAt, resolvedUpstreamsFile, usesResolved } from "./resolved.ts";
 import {
@@ -88,10 +88,10 @@ export function runClient(options: RunOptions): Promise<number> {
           tun: tunnel.device.name,
           udp_port: tunnel.udpPort,
           aead: tunnel.aead,
-          gateways: config.gateways.map((g) => `${g.id} ${g.endpoint.address}:${g.endpoint.port}`),
+          gateways: config.gateways.map((g) => `${g.id} ${formatHostPort(g.endpoint)}`),
           resources: config.resources.map((r) => `${r.id} ${formatIpNetwork(r.network)}`),
           dns_resources: config.dnsResources.map((r) => `${r.id} ${r.pattern.text} ${r.gateway}`),
-          upstream_dns: upstreamDns.map((u) => `${u.address}:${u.port}`),
+          upstream_dns: upstreamDns.map(formatHostPort),
           upstream_dns_from: fromResolvConf ? upstreamFile : "config",
           system_resolver: pointed === undefined ? "unchanged" : pointed.path,
         },

@@ -1,3 +1,3 @@
 export { enableForwarding, ForwardingError, NFT_TABLE } from "./forwarding.ts";
-export { nodeNameResolver, serverText } from "./name-resolver.ts";
+export { nodeNameResolver } from "./name-resolver.ts";
 export { type RunOptions, runGateway } from "./run-gateway.ts";

@@ -1,5 +1,6 @@
 import { afterAll, expect, test } from "bun:test";
-import { nodeNameResolver, serverText } from "@fz/gateway";
+import { nodeNameResolver } from "@fz/gateway";
+import { formatHostPort } from "@fz/tunnel/config";
 
 /**
  * A DNS server on 127.0.0.1 that answers by name: `a.test` has one A and one AAAA record,
@@ -70,6 +71,6 @@ test("NXDOMAIN and NODATA are no addresses; SERVFAIL is a failure", async () => 
 });
 
 test("servers are written as Resolver.setServers takes them", () => {
-  expect(serverText({ address: "198.19.0.53", port: 53 })).toBe("198.19.0.53:53");
-  expect(serverText({ address: "fd00:198:19::53", port: 5353 })).toBe("[fd00:198:19::53]:5353");
+  expect(formatHostPort({ address: "198.19.0.53", port: 53 })).toBe("198.19.0.53:53");
+  expect(formatHostPort({ address: "fd00:198:19::53", port: 5353 })).toBe("[fd00:198:19::53]:5353");
 });

@@ -1,7 +1,7 @@
 import { Resolver } from "node:dns/promises";
 import { type IpAddress, parseIpv4, parseIpv6 } from "@fz/ip-packet";
 import type { NameResolver } from "@fz/shell";
-import type { GatewayConfig } from "@fz/tunnel/config";
+import { formatHostPort, type GatewayConfig } from "@fz/tunnel/config";
 
 type Endpoint = NonNullable<GatewayConfig["dnsResolver"]>;
 
@@ -19,7 +19,7 @@ const NO_RECORDS = new Set(["ENOTFOUND", "ENODATA"]);
  */
 export function nodeNameResolver(server: Endpoint | undefined): NameResolver {
   const resolver = new Resolver({ timeout: TRY_TIMEOUT_MS, tries: TRIES });
-  if (server !== undefined) resolver.setServers([serverText(server)]);
+  if (server !== undefined) resolver.setServers([formatHostPort(server)]);
   return async (name, family) => {
     try {
       const texts = family === 4 ? await resolver.resolve4(name) : await resolver.resolve6(name);
@@ -35,8 +35,3 @@ export function nodeNameResolver(server: Endpoint | undefined): NameResolver {
 }
 
 /** `198.19.0.53:53` or `[fd00:198:19::53]:53`, as `Resolver.setServers` takes them. */
-export function serverText(server: Endpoint): string {
-  return server.address.includes(":")
-    ? `[${server.address}]:${server.port}`
-    : `${server.address}:${server.port}`;
-}

@@ -1,6 +1,7 @@
 import { formatIpAddress } from "@fz/ip-packet";
 import { runApp, startTunnelProcess } from "@fz/shell";
 import {
+  formatHostPort,
   formatIpNetwork,
   parseGatewayConfig,
   TUNNEL_V4_RANGE_TEXT,
@@ -8,7 +9,7 @@ import {
 } from "@fz/tunnel/config";
 import { enableForwarding } from "./forwarding.ts";
 import type { GatewayCoreInput } from "./gateway-core.ts";
-import { nodeNameResolver, serverText } from "./name-resolver.ts";
+import { nodeNameResolver } from "./name-resolver.ts";
 
 export interface RunOptions {
   readonly configPath: string;
@@ -68,7 +69,7 @@ export function runGateway(options: RunOptions): Promise<number> {
           resources: config.resources.map((r) => `${r.id} ${formatIpNetwork(r.network)}`),
           dns_resources: config.dnsResources.map((r) => `${r.id} ${r.pattern.text}`),
           dns_resolver:
-            config.dnsResolver === undefined ? "system" : serverText(config.dnsResolver),
+            config.dnsResolver === undefined ? "system" : formatHostPort(config.dnsResolver),
           clients: config.clients.map((c) => `${c.id} ${formatIpAddress(c.tunnelIpv4)}`),
         },
         stats: () => tunnel.dataPlane.stats(),

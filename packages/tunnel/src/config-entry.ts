@@ -12,6 +12,7 @@ export {
   type GatewayConfig,
   parseGatewayConfig,
 } from "./config/gateway-config.ts";
+export { formatHostPort } from "./config/host-port.ts";
 export {
   TUNNEL_V4_RANGE,
   TUNNEL_V4_RANGE_TEXT,

@@ -17,3 +17,10 @@ export function parseHostPort(text: string, defaultPort?: number): Endpoint | un
     return undefined;
   return { address: formatIpAddress(address), port };
 }
+
+/** `198.18.1.1:51820` or `[fd00::1]:51820`: the form `parseHostPort` reads back. */
+export function formatHostPort(endpoint: Endpoint): string {
+  return endpoint.address.includes(":")
+    ? `[${endpoint.address}]:${endpoint.port}`
+    : `${endpoint.address}:${endpoint.port}`;
+}
