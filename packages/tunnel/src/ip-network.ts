@@ -1,4 +1,4 @@
-import { formatIpAddress, type IpAddress, parseIpAddress } from "@fz/ip-packet";
+import { formatIpAddress, type IpAddress, ipv6Equal, parseIpAddress } from "@fz/ip-packet";
 
 /** An address range: `198.19.0.0/24` or `fd00:2021:1111::/107`. */
 export interface IpNetwork {
@@ -52,10 +52,7 @@ export function networksOverlap(a: IpNetwork, b: IpNetwork): boolean {
 }
 
 export function sameAddress(a: IpAddress, b: IpAddress): boolean {
-  if (typeof a === "number" || typeof b === "number") return a === b;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return typeof a === "number" || typeof b === "number" ? a === b : ipv6Equal(a, b);
 }
 
 function maskAddress(address: IpAddress, prefix: number): IpAddress {
