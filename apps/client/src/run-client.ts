@@ -64,6 +64,7 @@ export function runClient(options: RunOptions): Promise<number> {
           aead: config.aead,
         },
         forwardsDns: true,
+        status: { socketDir: config.socketDir, privateKey: config.privateKey },
       });
       let override: SystemResolverOverride | undefined;
       try {
@@ -88,6 +89,7 @@ export function runClient(options: RunOptions): Promise<number> {
           tun: tunnel.device.name,
           udp_port: tunnel.udpPort,
           aead: tunnel.aead,
+          status_socket: tunnel.statusSocket ?? "none",
           gateways: config.gateways.map((g) => `${g.id} ${formatHostPort(g.endpoint)}`),
           resources: config.resources.map((r) => `${r.id} ${formatIpNetwork(r.network)}`),
           dns_resources: config.dnsResources.map((r) => `${r.id} ${r.pattern.text} ${r.gateway}`),

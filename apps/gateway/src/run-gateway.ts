@@ -43,6 +43,7 @@ export function runGateway(options: RunOptions): Promise<number> {
         listenPort: config.listenPort,
         logger,
         resolve: nodeNameResolver(config.dnsResolver),
+        status: { socketDir: config.socketDir, privateKey: config.privateKey },
         core: {
           module: new URL("./gateway-core.ts", import.meta.url).href,
           input: { raw, source: options.configPath } satisfies GatewayCoreInput,
@@ -66,6 +67,7 @@ export function runGateway(options: RunOptions): Promise<number> {
           tun: tunnel.device.name,
           udp_port: tunnel.udpPort,
           aead: tunnel.aead,
+          status_socket: tunnel.statusSocket ?? "none",
           resources: config.resources.map((r) => `${r.id} ${formatIpNetwork(r.network)}`),
           dns_resources: config.dnsResources.map((r) => `${r.id} ${r.pattern.text}`),
           dns_resolver:

@@ -43,6 +43,12 @@ const commands: readonly Command[] = [
       }),
   },
   {
+    name: "status",
+    summary:
+      "Show a running tunnel's peers, handshakes and transfer (as `wg show`): [--interface NAME] [--json]",
+    run: async (args, io) => (await import("./status.ts")).status(args, io),
+  },
+  {
     name: "keygen",
     summary: "Print a new private key (as `wg genkey`)",
     run: async (_args, io) => (await import("./keys.ts")).keygen(io),

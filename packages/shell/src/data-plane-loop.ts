@@ -10,7 +10,7 @@ import {
   WakePipe,
   writePacket,
 } from "@fz/tun";
-import type { ResolveRequest, TunnelEvent, TunnelOutput } from "@fz/tunnel";
+import type { PeerStatus, ResolveRequest, TunnelEvent, TunnelOutput } from "@fz/tunnel";
 import type { Endpoint } from "@fz/wireguard";
 import type { DataPlaneStats } from "./data-plane-protocol.ts";
 import { DnsSocket } from "./dns-socket.ts";
@@ -164,6 +164,10 @@ export class DataPlaneLoop {
 
   coreStats(): object {
     return this.#core.stats();
+  }
+
+  corePeers(): readonly PeerStatus[] {
+    return this.#core.peers(this.#now());
   }
 
   stats(): DataPlaneStats {

@@ -1,4 +1,4 @@
-import type { ResolveRequest, TunnelEvent } from "@fz/tunnel";
+import type { PeerStatus, ResolveRequest, TunnelEvent } from "@fz/tunnel";
 import type { CoreSpec, ResolvedAddresses } from "./tunnel-core.ts";
 
 /** The data-plane Worker's start message: the core to build and the descriptors it owns. */
@@ -17,8 +17,16 @@ export interface DataPlaneInit {
 /** Main thread to Worker, on the control port (each followed by a wake-up). */
 export type DataPlaneCommand =
   | { readonly type: "resolved"; readonly id: number; readonly addresses: ResolvedAddresses }
-  | { readonly type: "stats"; readonly id: number }
+  | { readonly type: "ask"; readonly id: number; readonly question: keyof DataPlaneAnswers }
   | { readonly type: "stop" };
+
+/** What the main thread may ask the Worker, and the answers' types. */
+export interface DataPlaneAnswers {
+  /** The data plane's and the core's counters. */
+  readonly stats: Record<string, unknown>;
+  /** Each peer as `wg show` describes it. */
+  readonly peers: readonly PeerStatus[];
+}
 
 /** Worker to main thread. */
 export type DataPlaneReport =
@@ -30,7 +38,7 @@ export type DataPlaneReport =
     }
   | { readonly type: "event"; readonly event: TunnelEvent }
   | { readonly type: "resolve"; readonly request: ResolveRequest }
-  | { readonly type: "stats"; readonly id: number; readonly stats: Record<string, unknown> }
+  | { readonly type: "answer"; readonly id: number; readonly answer: unknown }
   | { readonly type: "stopped" }
   | { readonly type: "failed"; readonly message: string; readonly stack?: string };
 

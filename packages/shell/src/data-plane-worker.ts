@@ -1,7 +1,12 @@
 import { receiveMessageOnPort } from "node:worker_threads";
 import { loadNativeX25519, selectAead } from "@fz/wireguard/native";
 import { DataPlaneLoop } from "./data-plane-loop.ts";
-import type { DataPlaneCommand, DataPlaneInit, DataPlaneReport } from "./data-plane-protocol.ts";
+import type {
+  DataPlaneAnswers,
+  DataPlaneCommand,
+  DataPlaneInit,
+  DataPlaneReport,
+} from "./data-plane-protocol.ts";
 import type { CreateTunnelCore } from "./tunnel-core.ts";
 
 declare const self: Worker;
@@ -62,15 +67,20 @@ function obey(loop: DataPlaneLoop, command: DataPlaneCommand): void {
     case "resolved":
       loop.resolved(command.id, command.addresses);
       return;
-    case "stats":
-      report({
-        type: "stats",
-        id: command.id,
-        stats: { io: loop.stats(), tunnel: loop.coreStats() },
-      });
+    case "ask":
+      report({ type: "answer", id: command.id, answer: answer(loop, command.question) });
       return;
     case "stop":
       loop.stop();
       return;
+  }
+}
+
+function answer(loop: DataPlaneLoop, question: keyof DataPlaneAnswers): unknown {
+  switch (question) {
+    case "stats":
+      return { io: loop.stats(), tunnel: loop.coreStats() } satisfies DataPlaneAnswers["stats"];
+    case "peers":
+      return loop.corePeers() satisfies DataPlaneAnswers["peers"];
   }
 }

@@ -1,7 +1,12 @@
 import type { Logger } from "@fz/log";
 import { WakePipe } from "@fz/tun";
 import type { TunnelEvent } from "@fz/tunnel";
-import type { DataPlaneCommand, DataPlaneInit, DataPlaneReport } from "./data-plane-protocol.ts";
+import type {
+  DataPlaneAnswers,
+  DataPlaneCommand,
+  DataPlaneInit,
+  DataPlaneReport,
+} from "./data-plane-protocol.ts";
 import type { CoreSpec, NameResolver, ResolvedAddresses } from "./tunnel-core.ts";
 
 /** The data-plane Worker could not start, or stopped working. */
@@ -44,8 +49,9 @@ export class DataPlane {
   readonly #wake: WakePipe;
   readonly #control: MessagePort;
   readonly #stopped: Promise<void>;
-  readonly #statsWaiters = new Map<number, (stats: Record<string, unknown>) => void>();
-  #nextStatsId = 1;
+  /** Questions asked of the Worker, by id, with what to answer when it cannot. */
+  readonly #waiters = new Map<number, { resolve: (answer: never) => void; fallback: unknown }>();
+  #nextQuestionId = 1;
   #stopping: Promise<void> | undefined;
 
   static async start(options: DataPlaneOptions): Promise<DataPlane> {
@@ -127,9 +133,9 @@ export class DataPlane {
             .then((addresses) => this.#command({ type: "resolved", id, addresses }));
           return;
         }
-        case "stats":
-          this.#statsWaiters.get(message.id)?.(message.stats);
-          this.#statsWaiters.delete(message.id);
+        case "answer":
+          this.#waiters.get(message.id)?.resolve(message.answer as never);
+          this.#waiters.delete(message.id);
           return;
         case "stopped":
           stopped();
@@ -150,13 +156,13 @@ export class DataPlane {
   }
 
   /** The data plane's and the core's counters, as the Worker sees them now. */
-  stats(): Promise<Record<string, unknown>> {
-    if (this.#stopping !== undefined) return Promise.resolve({});
-    const id = this.#nextStatsId++;
-    return new Promise((resolve) => {
-      this.#statsWaiters.set(id, resolve);
-      this.#command({ type: "stats", id });
-    });
+  stats(): Promise<DataPlaneAnswers["stats"]> {
+    return this.#ask("stats", {});
+  }
+
+  /** Each peer as `wg show` describes it; none once stopping. */
+  peers(): Promise<DataPlaneAnswers["peers"]> {
+    return this.#ask("peers", []);
   }
 
   /** Ends the loop, waits for the Worker (terminating it after a grace period), cleans up. */
@@ -174,10 +180,22 @@ export class DataPlane {
       this.#worker.terminate();
       this.#control.close();
       this.#wake.close();
-      for (const waiter of this.#statsWaiters.values()) waiter({});
-      this.#statsWaiters.clear();
+      for (const waiter of this.#waiters.values()) waiter.resolve(waiter.fallback as never);
+      this.#waiters.clear();
     })();
     return this.#stopping;
+  }
+
+  #ask<Q extends keyof DataPlaneAnswers>(
+    question: Q,
+    fallback: DataPlaneAnswers[Q],
+  ): Promise<DataPlaneAnswers[Q]> {
+    if (this.#stopping !== undefined) return Promise.resolve(fallback);
+    const id = this.#nextQuestionId++;
+    return new Promise((resolve) => {
+      this.#waiters.set(id, { resolve, fallback });
+      this.#command({ type: "ask", id, question });
+    });
   }
 
   #command(command: DataPlaneCommand): void {

@@ -24,3 +24,4 @@ export {
   startTunnelProcess,
   type TunnelProcessOptions,
 } from "./tunnel-process.ts";
+export { UapiServer, type UapiServerOptions } from "./uapi-server.ts";

@@ -1,6 +1,7 @@
 import type {
   AeadSetting,
   DnsQuery,
+  PeerStatus,
   ResolveRequest,
   Transmit,
   TunnelEvent,
@@ -19,6 +20,8 @@ export interface TunnelCore {
   pollEvent(): TunnelEvent | undefined;
   pollPacket?(): Uint8Array | undefined;
   stats(): object;
+  /** Each peer as `wg show` describes it. */
+  peers(now: number): readonly PeerStatus[];
   /** The client's DNS forwards: queries for its upstream servers, sent outside the tunnel. */
   pollDnsQuery?(): DnsQuery | undefined;
   handleDnsResponse?(upstream: Upstream, response: Uint8Array, now: number): void;

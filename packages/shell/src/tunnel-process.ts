@@ -2,6 +2,7 @@ import type { Logger } from "@fz/log";
 import { TunDevice, type TunOptions, UdpSocket } from "@fz/tun";
 import { DataPlane } from "./data-plane.ts";
 import type { CoreSpec, NameResolver } from "./tunnel-core.ts";
+import { UapiServer } from "./uapi-server.ts";
 
 export interface TunnelProcessOptions {
   readonly tun: TunOptions;
@@ -16,6 +17,8 @@ export interface TunnelProcessOptions {
   readonly resolve?: NameResolver | undefined;
   /** UDP GSO for runs of equal datagrams; default true. */
   readonly gso?: boolean;
+  /** Serve `wg show` and `firezone status` on `<socketDir>/<tun name>.sock`. */
+  readonly status?: { readonly socketDir: string; readonly privateKey: Uint8Array };
 }
 
 export interface RunningTunnel {
@@ -25,6 +28,8 @@ export interface RunningTunnel {
   /** What the core told about itself (`BuiltCore.info`). */
   readonly info: Record<string, unknown>;
   readonly dataPlane: DataPlane;
+  /** The status socket's path, when it is served. */
+  readonly statusSocket: string | undefined;
   /** Stops the data plane, closes the sockets and removes the TUN device. */
   stop(): Promise<void>;
 }
@@ -55,13 +60,25 @@ export async function startTunnelProcess(options: TunnelProcessOptions): Promise
     });
     const socket = udp;
     const dnsSocket = dnsUdp;
+    const status =
+      options.status === undefined
+        ? undefined
+        : await serveStatus(
+            options.status,
+            device.name,
+            socket.local.port,
+            dataPlane,
+            options.logger,
+          );
     return {
       device,
       udpPort: udp.local.port,
       aead: dataPlane.aead,
       info: dataPlane.info,
       dataPlane,
+      statusSocket: status?.path,
       async stop() {
+        status?.close();
         await dataPlane.stop();
         socket.close();
         dnsSocket?.close();
@@ -73,5 +90,34 @@ export async function startTunnelProcess(options: TunnelProcessOptions): Promise
     dnsUdp?.close();
     device.close();
     throw error;
+  }
+}
+
+async function serveStatus(
+  settings: NonNullable<TunnelProcessOptions["status"]>,
+  interfaceName: string,
+  listenPort: number,
+  dataPlane: DataPlane,
+  logger: Logger,
+): Promise<UapiServer | undefined> {
+  try {
+    return await UapiServer.start({
+      dir: settings.socketDir,
+      interfaceName,
+      logger,
+      device: async () => ({
+        privateKey: settings.privateKey,
+        listenPort,
+        peers: (await dataPlane.peers()).map((peer) => ({
+          ...peer,
+          lastHandshakeUnixMs:
+            peer.handshakeAgeMs === undefined ? undefined : Date.now() - peer.handshakeAgeMs,
+        })),
+      }),
+    });
+  } catch (error) {
+    // The tunnel is worth more than its status socket.
+    logger.warn("cannot serve the status socket", { dir: settings.socketDir, error });
+    return undefined;
   }
 }

@@ -28,10 +28,12 @@ import {
 } from "@fz/wireguard";
 import { ClientDns, type DnsQuery } from "./client-dns.ts";
 import { type CoreOptions, createDevice } from "./core-options.ts";
+import { DNS_PROXY_V4_RANGE, DNS_PROXY_V6_RANGE } from "./dns-ranges.ts";
 import { DropCounter } from "./drop-counter.ts";
 import type { TunnelEvent } from "./events.ts";
-import { type IpNetwork, sameAddress } from "./ip-network.ts";
+import { formatIpNetwork, type IpNetwork, sameAddress } from "./ip-network.ts";
 import { type DropCounts, NONE, type Transmit, type TunnelOutput } from "./output.ts";
+import { type PeerStatus, peerStatus } from "./peer-status.ts";
 import { PeerWatch } from "./peer-watch.ts";
 import { RoutingTable } from "./routing-table.ts";
 import { SealQueue } from "./seal-queue.ts";
@@ -269,6 +271,28 @@ export class ClientState {
       dnsNatDropped: this.#nat.dropped,
       dnsNatBuffered: this.#nat.bufferedTotal,
     };
+  }
+
+  /** Each gateway's peer as `wg show` describes it: key, endpoint, handshake age, transfer. */
+  peers(now: number): PeerStatus[] {
+    return [...this.#gateways.values()].map(({ config, peer }) => {
+      const cidrs = this.#config.resources
+        .filter((resource) => resource.gateway === config.id)
+        .map((resource) => formatIpNetwork(resource.network));
+      const servesNames = (this.#config.dnsResources ?? []).some((r) => r.gateway === config.id);
+      return peerStatus(
+        {
+          id: config.id,
+          peer,
+          presharedKey: config.presharedKey,
+          endpoint: config.endpoint,
+          allowedIps: servesNames
+            ? [...cidrs, formatIpNetwork(DNS_PROXY_V4_RANGE), formatIpNetwork(DNS_PROXY_V6_RANGE)]
+            : cidrs,
+        },
+        now,
+      );
+    });
   }
 
   #fromGateway(packet: Uint8Array, peer: Peer, now: number): TunnelOutput {

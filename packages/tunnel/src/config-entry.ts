@@ -19,7 +19,12 @@ export {
   TUNNEL_V6_RANGE,
   TUNNEL_V6_RANGE_TEXT,
 } from "./config/ranges.ts";
-export { AEAD_SETTINGS, type AeadSetting, type ShellSettings } from "./config/shell-settings.ts";
+export {
+  AEAD_SETTINGS,
+  type AeadSetting,
+  DEFAULT_SOCKET_DIR,
+  type ShellSettings,
+} from "./config/shell-settings.ts";
 export {
   DNS_PROXY_V4_RANGE,
   DNS_PROXY_V6_RANGE,

@@ -10,6 +10,7 @@ import {
   buildDestinationUnreachable,
   buildDomainStatus,
   decodeP2pEvent,
+  formatIpAddress,
   type IpAddress,
   type IpPacket,
   isP2pControl,
@@ -30,6 +31,7 @@ import {
   type Transmit,
   type TunnelOutput,
 } from "./output.ts";
+import { type PeerStatus, peerStatus } from "./peer-status.ts";
 import { PeerWatch } from "./peer-watch.ts";
 import { SealQueue } from "./seal-queue.ts";
 
@@ -285,6 +287,25 @@ export class GatewayState {
         };
       }),
     };
+  }
+
+  /** Each client's peer as `wg show` describes it: key, endpoint, handshake age, transfer. */
+  peers(now: number): PeerStatus[] {
+    return this.#clients.map((client) =>
+      peerStatus(
+        {
+          id: client.config.id,
+          peer: client.peer,
+          presharedKey: client.config.presharedKey,
+          endpoint: client.endpoint,
+          allowedIps: [
+            `${formatIpAddress(client.config.tunnelIpv4)}/32`,
+            `${formatIpAddress(client.config.tunnelIpv6)}/128`,
+          ],
+        },
+        now,
+      ),
+    );
   }
 
   #fromClient(client: Client, packet: Uint8Array, now: number): TunnelOutput {

@@ -22,7 +22,12 @@ export {
   TUNNEL_V6_RANGE,
   TUNNEL_V6_RANGE_TEXT,
 } from "./config/ranges.ts";
-export { AEAD_SETTINGS, type AeadSetting, type ShellSettings } from "./config/shell-settings.ts";
+export {
+  AEAD_SETTINGS,
+  type AeadSetting,
+  DEFAULT_SOCKET_DIR,
+  type ShellSettings,
+} from "./config/shell-settings.ts";
 export type { CoreOptions } from "./core-options.ts";
 export {
   DNS_PROXY_V4_RANGE,
@@ -66,4 +71,5 @@ export {
   type Transmit,
   type TunnelOutput,
 } from "./output.ts";
+export type { PeerStatus } from "./peer-status.ts";
 export { RoutingTable } from "./routing-table.ts";

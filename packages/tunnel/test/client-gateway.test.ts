@@ -285,3 +285,37 @@ describe("resilience", () => {
     expect(world.clientTun).toHaveLength(1);
   });
 });
+
+describe("peers, as wg show describes them", () => {
+  test("before any traffic: keys and configured endpoints, no handshake, nothing moved", () => {
+    const world = new World();
+    const [gateway] = world.client.peers(world.now);
+    expect(gateway?.id).toBe("gw");
+    expect(gateway?.publicKey).toEqual(world.gatewayKeys.publicKey);
+    expect(gateway?.endpoint).toEqual(GATEWAY_ENDPOINT);
+    expect(gateway?.handshakeAgeMs).toBeUndefined();
+    expect([gateway?.rxBytes, gateway?.txBytes]).toEqual([0, 0]);
+    const [client] = world.gateway.peers(world.now);
+    expect(client?.publicKey).toEqual(world.clientKeys.publicKey);
+    expect(client?.endpoint).toBeUndefined();
+    expect(client?.allowedIps).toEqual(["100.64.0.2/32", "fd00:2021:1111::2/128"]);
+  });
+
+  test("after a ping: the handshake's age, the bytes each way, and the client's endpoint", () => {
+    const world = new World();
+    ping(world, RESOURCE_V4);
+    const handshakeAt = world.now;
+    world.advance(3_000);
+    const [gateway] = world.client.peers(world.now);
+    expect(gateway?.handshakeAgeMs).toBe(world.now - handshakeAt);
+    expect(gateway?.allowedIps).toEqual(["198.19.0.0/24", "fd00:198:19::/64"]);
+    const [client] = world.gateway.peers(world.now);
+    expect(client?.endpoint).toEqual(CLIENT_ENDPOINT);
+    expect(client?.handshakeAgeMs).toBe(world.now - handshakeAt);
+    // Initiation (148) + transport data out; response (92) + transport data back.
+    expect(gateway?.txBytes).toBeGreaterThan(148);
+    expect(gateway?.rxBytes).toBeGreaterThan(92);
+    expect(client?.rxBytes).toBe(gateway?.txBytes);
+    expect(client?.txBytes).toBe(gateway?.rxBytes);
+  });
+});

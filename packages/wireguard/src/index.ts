@@ -52,3 +52,14 @@ export { REPLAY_WINDOW_SIZE, ReplayWindow } from "./replay-window.ts";
 export type { TunnResult, WireGuardErrorKind } from "./result.ts";
 export { isAfter, TAI64N_BYTES, tai64n } from "./tai64n.ts";
 export { paddingFor, sealedSize } from "./transport.ts";
+export {
+  formatUapiDevice,
+  formatUapiErrno,
+  parseUapiDevice,
+  takeUapiRequest,
+  type UapiDevice,
+  UapiErrno,
+  type UapiParseError,
+  type UapiPeer,
+  type UapiRequest,
+} from "./uapi.ts";

@@ -211,12 +211,16 @@ export class Peer {
     else if (wasOff) this.#timers.persistentKeepalive = now;
   }
 
+  /** Seconds between persistent keepalives; 0 when off. */
+  get persistentKeepaliveSeconds(): number {
+    return this.#keepaliveIntervalMs / 1000;
+  }
+
   /** Makes a handshake start now (subject to the 5 s spacing), as if data were waiting. */
   initiateHandshake(now: number): void {
     this.#sendHandshakeInitiation(now, false);
   }
 
-  /** Counters and times of this peer. */
   /** When the last handshake completed (`now` of that moment), without building `stats()`. */
   get lastHandshakeAt(): number | undefined {
     return this.#lastHandshakeAt;
@@ -227,6 +231,7 @@ export class Peer {
     return this.#current !== undefined;
   }
 
+  /** Counters and times of this peer. */
   stats(): PeerStats {
     return {
       lastHandshakeAt: this.#lastHandshakeAt,

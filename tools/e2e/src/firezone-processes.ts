@@ -26,8 +26,9 @@ export interface FirezoneProcess {
 }
 
 /**
- * Starts `firezone <role> --config <file>` in `host`, with its logs in a fresh directory
- * (appended to the config as `log_dir`, since the config may not set one), and resolves once it
+ * Starts `firezone <role> --config <file>` in `host`, with its logs and its status socket in a
+ * fresh directory (`log_dir` and `socket_dir` put before the config's own lines, so that two
+ * tunnels with the same interface name never share /var/run/wireguard), and resolves once it
  * has logged that it started. A client rewrites /etc/resolv.conf (set_system_resolver), so the
  * namespace gets a resolv.conf of its own first when it has none: `ip netns exec` then
  * bind-mounts that file, and the host's /etc/resolv.conf is never touched.
@@ -42,7 +43,8 @@ export async function startFirezone(
   }
   const logDir = mkdtempSync(join(tmpdir(), `fz-${role}-`));
   const config = join(logDir, `${role}.toml`);
-  writeFileSync(config, `log_dir = ${JSON.stringify(logDir)}\n${readFileSync(configPath, "utf8")}`);
+  const settings = `log_dir = ${JSON.stringify(logDir)}\nsocket_dir = ${JSON.stringify(logDir)}\n`;
+  writeFileSync(config, `${settings}${readFileSync(configPath, "utf8")}`);
   const child = host.spawn(["bun", FIREZONE_BIN, role, "--config", config], {
     stdout: "ignore",
     stderr: "pipe",

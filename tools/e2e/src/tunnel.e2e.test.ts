@@ -15,10 +15,12 @@ import {
 import {
   EXAMPLE_CLIENT_CONFIG,
   EXAMPLE_GATEWAY_CONFIG,
+  FIREZONE_BIN,
   type FirezoneProcess,
   removeLogs,
   startFirezone,
 } from "./firezone-processes.ts";
+import { wgShowDump } from "./wg-show.ts";
 
 const ready =
   process.getuid?.() === 0 &&
@@ -137,6 +139,28 @@ describe.skipIf(!ready)("our client and gateway, with the example configs", () =
       expect(pings(t, Addresses.resource6)).toContain("3 received");
       expect(await fetchFrom(t, `http://${Addresses.resource4}:8080/hello.txt`)).toBe(body);
       expect(await fetchFrom(t, `http://[${Addresses.resource6}]:8080/hello.txt`)).toBe(body);
+      // `firezone status` and the real `wg show` read each tunnel's status socket.
+      const keys = exampleKeys();
+      const status = Bun.spawnSync(["bun", FIREZONE_BIN, "status", "--socket-dir", client.logDir]);
+      const text = status.stdout.toString();
+      expect({ exit: status.exitCode, err: status.stderr.toString() }).toEqual({
+        exit: 0,
+        err: "",
+      });
+      expect(text).toContain(`peer: ${keys.gatewayPublic}`);
+      expect(text).toContain(`endpoint: ${Addresses.gatewayUnderlay4}:51820`);
+      expect(text).toContain("allowed ips: 198.19.0.0/24, fd00:198:19::/64");
+      expect(text).toMatch(/latest handshake: (Now|\d+ seconds? ago)/);
+      expect(text).toMatch(/transfer: [\d.]+ KiB received, [\d.]+ KiB sent/);
+      const [device = [], peer = []] = wgShowDump(gateway.logDir, "tun-firezone");
+      expect(device.slice(0, 3)).toEqual([keys.gatewayPrivate, keys.gatewayPublic, "51820"]);
+      expect(peer[0]).toBe(keys.clientPublic);
+      expect(peer[2]).toMatch(
+        new RegExp(`^${Addresses.clientUnderlay4.replaceAll(".", "\\.")}:\\d+$`),
+      );
+      expect(peer[3]).toBe("100.64.0.2/32,fd00:2021:1111::2/128");
+      expect(Math.abs(Number(peer[4]) - Date.now() / 1000)).toBeLessThan(60);
+      expect(Number(peer[5])).toBeGreaterThan(1000);
       // Both re-executed themselves in place (same pid) without JSC's FTL tier.
       for (const { process: child } of [gateway, client]) {
         const environment = readFileSync(`/proc/${child.pid}/environ`, "utf8").split("\0");

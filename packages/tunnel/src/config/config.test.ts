@@ -30,6 +30,8 @@ describe("client configuration", () => {
     expect(config.tunName).toBe("tun-firezone");
     expect(config.aead).toBe("auto");
     expect(config.logDir).toBeUndefined();
+    expect(config.socketDir).toBe("/var/run/wireguard");
+    expect(parseClientConfig({ ...valid(), socket_dir: "/tmp/fz" }).socketDir).toBe("/tmp/fz");
   });
 
   test("every problem is named with its field and its fix, all at once", () => {

@@ -11,7 +11,12 @@ export interface ShellSettings {
   readonly logDir: string | undefined;
   /** Which AEAD backend to use; default `auto` (native when it loads). */
   readonly aead: AeadSetting;
+  /** Where the status socket goes (`<dir>/<tun_name>.sock`, read by `wg show`). */
+  readonly socketDir: string;
 }
+
+/** Where userspace WireGuard puts its sockets, and where `wg` looks for them. */
+export const DEFAULT_SOCKET_DIR = "/var/run/wireguard";
 
 export function readShellSettings(read: FieldReader, top: Record<string, unknown>): ShellSettings {
   const tunName =
@@ -33,5 +38,7 @@ export function readShellSettings(read: FieldReader, top: Record<string, unknown
       `use one of ${AEAD_SETTINGS.join(", ")}`,
     );
   }
-  return { tunName, logDir, aead: aead ?? "auto" };
+  const socketDir =
+    read.optionalString(top, "socket_dir", "socket_dir", DEFAULT_SOCKET_DIR) ?? DEFAULT_SOCKET_DIR;
+  return { tunName, logDir, aead: aead ?? "auto", socketDir };
 }
