@@ -49,6 +49,12 @@ const commands: readonly Command[] = [
     run: async (args, io) => (await import("./status.ts")).status(args, io),
   },
   {
+    name: "demo",
+    summary:
+      "Run a client, a gateway and a resource LAN in network namespaces here, and show them working: [--keep]",
+    run: async (args, io) => (await import("./demo.ts")).demo(args, io),
+  },
+  {
     name: "keygen",
     summary: "Print a new private key (as `wg genkey`)",
     run: async (_args, io) => (await import("./keys.ts")).keygen(io),
