@@ -1,5 +1,17 @@
 import { readU16 } from "./bytes.ts";
 
+/** The last buffer summed, seen as 32-bit words: packets come from one pool, so one view serves. */
+let wordsBuffer: ArrayBufferLike | undefined;
+let wordsView: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+
+function wordsOf(buffer: ArrayBufferLike, needed: number): Uint32Array<ArrayBufferLike> {
+  if (buffer !== wordsBuffer || wordsView.length < needed) {
+    wordsBuffer = buffer;
+    wordsView = new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+  }
+  return wordsView;
+}
+
 /**
  * Sums `bytes[start, end)` as big-endian 16-bit words (an odd last byte padded with a zero) and
  * adds `initial`. The result is unfolded: add sums together, then `foldChecksum` once.
@@ -21,9 +33,10 @@ export function sumWords(
     // Whole 32-bit words through a Uint32Array, in the machine's (little-endian) order: a
     // ones'-complement sum of byte-swapped words is the byte-swapped sum (RFC 1071, 2.B).
     const words = (end - i) >>> 2;
-    const u32 = new Uint32Array(bytes.buffer, bytes.byteOffset + i, words);
+    const first = (bytes.byteOffset + i) >>> 2;
+    const u32 = wordsOf(bytes.buffer, first + words);
     let swapped = 0;
-    for (let k = 0; k < words; k++) {
+    for (let k = first; k < first + words; k++) {
       const word = u32[k] ?? 0;
       swapped += (word >>> 16) + (word & 0xffff);
     }

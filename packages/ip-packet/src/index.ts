@@ -123,6 +123,7 @@ export {
   type P2pEvent,
 } from "./p2p-events.ts";
 export { TCP_FIELD, TCP_HEADER_LEN, TcpFlag, TcpPacket } from "./tcp.ts";
+export { TcpSegmenter } from "./tcp-segmenter.ts";
 export { asIcmpv4, asIcmpv6, asTcp, asUdp, isPartial } from "./transport.ts";
 export {
   computeTransportChecksum,
@@ -132,4 +133,15 @@ export {
   transportChecksumValid,
 } from "./transport-checksum.ts";
 export { UDP_FIELD, UDP_HEADER_LEN, UdpPacket } from "./udp.ts";
+export {
+  completePartialChecksum,
+  GSO_ECN,
+  GSO_NONE,
+  GSO_TCPV4,
+  GSO_TCPV6,
+  VNET_F_NEEDS_CSUM,
+  VNET_HDR_BYTES,
+  VnetHeader,
+  writeEmptyVnetHeader,
+} from "./virtio-net-header.ts";
 export { isWireError, type WireError, type WireErrorKind, wireError } from "./wire-error.ts";

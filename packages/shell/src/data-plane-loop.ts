@@ -15,6 +15,7 @@ import type { Endpoint } from "@fz/wireguard";
 import type { DataPlaneStats } from "./data-plane-protocol.ts";
 import { DnsSocket } from "./dns-socket.ts";
 import { EndpointRecords } from "./endpoint-records.ts";
+import { TunOffload } from "./tun-offload.ts";
 import type { ResolvedAddresses, TunnelCore } from "./tunnel-core.ts";
 
 /** Packets or datagrams handled per readiness before looking at the other descriptors again. */
@@ -40,6 +41,8 @@ export interface DataPlaneLoopOptions {
   readonly dnsFd: number;
   readonly wakeFd: number;
   readonly gso: boolean;
+  /** The TUN device puts a virtio_net_hdr before each packet, and may hand us TCP super-packets. */
+  readonly tunVnetHeader?: boolean;
   /** Called when the wake pipe was readable, after draining it. */
   readonly onWake: () => void;
   readonly onEvent: (event: TunnelEvent) => void;
@@ -80,6 +83,10 @@ export class DataPlaneLoop {
   readonly #openView: Uint8Array;
   readonly #scratch = new Uint8Array(SLOT_CAPACITY);
   readonly #dns: DnsSocket | undefined;
+  /** With offloads: where each TUN read lands (header + packet of up to 64 KiB), and its tools. */
+  readonly #offload: TunOffload | undefined;
+  /** Each TUN slot's packet area, where a read packet or a segment is copied to be sealed. */
+  readonly #tunViews: Uint8Array[] = [];
   readonly #wakeDrain = new Uint8Array(64);
   #running = true;
   #emptyTunReadiness = 0;
@@ -88,6 +95,10 @@ export class DataPlaneLoop {
   #datagrams = 0;
   #droppedDatagrams = 0;
   #tunReadErrors = 0;
+  /** TUN reads that were not a packet we could take (a bad virtio header or super-packet). */
+  #tunMalformed = 0;
+  /** TUN reads that were TCP super-packets, cut into segments here (TSO). */
+  #tunSuperPackets = 0;
   #tunWriteErrors = 0;
   #lookups = 0;
   #lookupFailures = 0;
@@ -119,9 +130,11 @@ export class DataPlaneLoop {
       const tunSlot = this.#take();
       this.#tunSlots[i] = tunSlot;
       this.#sealViews.push(pool.bytes(tunSlot).subarray(pool.headroom - WIREGUARD_HEADER_BYTES));
+      this.#tunViews.push(pool.bytes(tunSlot).subarray(pool.headroom));
     }
     this.#openView = pool.bytes(this.#take()).subarray(pool.headroom);
     this.#dns = options.dnsFd >= 0 ? new DnsSocket(options.dnsFd) : undefined;
+    this.#offload = options.tunVnetHeader === true ? new TunOffload() : undefined;
     const fds = [options.wakeFd, options.tunFd, options.udpFd];
     if (options.dnsFd >= 0) fds.push(options.dnsFd);
     this.#poller = new Poller(fds);
@@ -141,7 +154,10 @@ export class DataPlaneLoop {
       const now = this.#now();
       if (deadline !== undefined && now >= deadline) core.handleTimeout(now);
       if (this.#poller.ready(2)) this.#receiveDatagrams();
-      if (this.#poller.ready(1)) this.#readTun();
+      if (this.#poller.ready(1)) {
+        if (this.#offload === undefined) this.#readTun();
+        else this.#readTunOffloaded(this.#offload);
+      }
       if (this.#dns !== undefined && this.#poller.ready(3)) this.#receiveDns(this.#dns);
       if (this.#poller.ready(0)) {
         this.#wakeups++;
@@ -183,6 +199,8 @@ export class DataPlaneLoop {
       gsoFallbacks: sender.gsoFallbacks,
       droppedDatagrams: this.#droppedDatagrams + receiver.truncated,
       tunReadErrors: this.#tunReadErrors,
+      tunMalformed: this.#tunMalformed,
+      tunSuperPackets: this.#tunSuperPackets,
       tunWriteErrors: this.#tunWriteErrors,
       receiveErrors: receiver.receiveErrors,
       dnsQueries: this.#dns?.queries ?? 0,
@@ -267,6 +285,61 @@ export class DataPlaneLoop {
   }
 
   /**
+   * The offloaded TUN path: each read is a virtio_net_hdr and a packet, maybe a TCP super-packet
+   * of up to 64 KiB. A packet with its checksum left to us gets it; a super-packet is cut into
+   * MSS-sized segments, each written into a TUN slot and sealed there like a plain read. When
+   * every slot holds a sealed datagram, the batch is sent and the slots are used again.
+   */
+  #readTunOffloaded(offload: TunOffload): void {
+    const core = this.#core;
+    const pool = this.#pool;
+    const headroom = pool.headroom;
+    const now = this.#now();
+    let used = 0;
+    let packets = 0;
+    for (let reads = 0; reads < BATCH; reads++) {
+      const length = readPacket(this.#tunFd, offload.pointer, offload.buffer.length);
+      if (length < 0) {
+        if (length === READ_FAILED) {
+          this.#tunReadErrors++;
+          if (reads === 0) this.#checkBroken("the TUN device", ++this.#emptyTunReadiness);
+        }
+        break;
+      }
+      this.#emptyTunReadiness = 0;
+      const segments = offload.take(length);
+      if (segments <= 0) {
+        this.#tunMalformed++;
+        continue;
+      }
+      if (offload.segmented) this.#tunSuperPackets++;
+      for (let i = 0; i < segments; i++) {
+        if (used === BATCH) {
+          this.#sender.flush();
+          used = 0;
+        }
+        const packetLength = offload.write(i, this.#tunViews[used] ?? this.#scratch);
+        if (packetLength <= 0) {
+          this.#tunMalformed++;
+          continue;
+        }
+        const at = pool.offsetOf(this.#tunSlots[used] ?? 0) + headroom;
+        const packet = new Uint8Array(pool.buffer, at, packetLength);
+        const seal = this.#sealViews[used] ?? this.#scratch;
+        used++;
+        packets++;
+        try {
+          this.#handle(core.handleTunPacket(packet, seal, now), false);
+        } catch {
+          this.#coreErrors++;
+        }
+      }
+    }
+    this.#tunPackets += packets;
+    this.#sender.flush();
+  }
+
+  /**
    * Acts on one result. A datagram sealed in its own TUN slot waits for the batch's flush;
    * with `sendNow`, or when it lies outside the pool (a buffer the core reuses), it goes now.
    */
@@ -290,7 +363,12 @@ export class DataPlaneLoop {
   }
 
   #writeTun(packet: Uint8Array): void {
-    if (!writePacket(this.#tunFd, this.#pointerOf(packet), packet.length)) this.#tunWriteErrors++;
+    const pointer = this.#pointerOf(packet);
+    const written =
+      this.#offload === undefined
+        ? writePacket(this.#tunFd, pointer, packet.length)
+        : this.#offload.writer.write(this.#tunFd, pointer, packet.length);
+    if (!written) this.#tunWriteErrors++;
   }
 
   /** Native address of bytes in the pool (no lookup) or anywhere else (`ptr`). */

@@ -12,6 +12,8 @@ export interface DataPlaneInit {
   readonly wakeFd: number;
   readonly control: MessagePort;
   readonly gso: boolean;
+  /** The TUN device puts a virtio_net_hdr before each packet (offloads on). */
+  readonly tunVnetHeader: boolean;
 }
 
 /** Main thread to Worker, on the control port (each followed by a wake-up). */
@@ -54,6 +56,10 @@ export interface DataPlaneStats {
   /** Datagrams larger than a slot, and those from no IP address. */
   readonly droppedDatagrams: number;
   readonly tunReadErrors: number;
+  /** TUN reads that were not a packet we could take (a bad virtio header or super-packet). */
+  readonly tunMalformed: number;
+  /** TUN reads that were TCP super-packets, cut into segments here (TSO). */
+  readonly tunSuperPackets: number;
   /** Packets the TUN device refused. */
   readonly tunWriteErrors: number;
   readonly receiveErrors: number;

@@ -31,6 +31,7 @@ self.onmessage = async (event: MessageEvent<DataPlaneInit>) => {
       dnsFd: init.dnsFd,
       wakeFd: init.wakeFd,
       gso: init.gso,
+      tunVnetHeader: init.tunVnetHeader,
       onWake: () => {
         for (
           let m = receiveMessageOnPort(init.control);

@@ -26,6 +26,8 @@ export interface DataPlaneOptions {
   readonly dnsFd: number;
   /** Send runs of equal datagrams as one UDP GSO message. Default true. */
   readonly gso?: boolean;
+  /** The TUN device was opened with offloads: a virtio_net_hdr before each packet. */
+  readonly tunVnetHeader?: boolean;
   readonly logger: Logger;
   /** Runs the core's name lookups (the gateway's DNS resources). */
   readonly resolve?: NameResolver | undefined;
@@ -68,6 +70,7 @@ export class DataPlane {
       wakeFd: wake.readFd,
       control: channel.port2,
       gso: options.gso ?? true,
+      tunVnetHeader: options.tunVnetHeader ?? false,
     };
     try {
       const ready = await new Promise<Extract<DataPlaneReport, { type: "ready" }>>(

@@ -55,6 +55,7 @@ export async function startTunnelProcess(options: TunnelProcessOptions): Promise
       udpFd: udp.fd,
       dnsFd: dnsUdp?.fd ?? -1,
       gso: options.gso ?? true,
+      tunVnetHeader: device.vnetHeader,
       logger: options.logger,
       resolve: options.resolve,
     });

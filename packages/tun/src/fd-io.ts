@@ -1,3 +1,5 @@
+import { ptr } from "bun:ffi";
+import { setPointer } from "./datagram-sender.ts";
 import { Errno, errno, errnoName, libc } from "./linux/libc.ts";
 
 /** `readPacket`: the descriptor has nothing to read now. */
@@ -22,6 +24,32 @@ export function readPacket(fd: number, pointer: number, capacity: number): numbe
 /** Writes `length` bytes at `pointer` as one packet; false when the kernel refused it. */
 export function writePacket(fd: number, pointer: number, length: number): boolean {
   return libc.write(fd, pointer, length) === length;
+}
+
+const IOVEC_BYTES = 16;
+
+/**
+ * Writes packets each after the same fixed header in one `writev`: a TUN device with
+ * IFF_VNET_HDR takes a virtio_net_hdr before every packet (10 zero bytes: no offload asked).
+ */
+export class HeaderedWriter {
+  readonly #header: Uint8Array;
+  readonly #iovecs = new Uint32Array((2 * IOVEC_BYTES) / 4);
+  readonly #iovecsPointer: number;
+
+  constructor(header: Uint8Array) {
+    this.#header = header;
+    setPointer(this.#iovecs, 0, ptr(header));
+    this.#iovecs[2] = header.length;
+    this.#iovecsPointer = ptr(this.#iovecs);
+  }
+
+  /** Writes the header and `length` bytes at `pointer` as one packet; false when refused. */
+  write(fd: number, pointer: number, length: number): boolean {
+    setPointer(this.#iovecs, IOVEC_BYTES, pointer);
+    this.#iovecs[6] = length;
+    return libc.writev(fd, this.#iovecsPointer, 2) === this.#header.length + length;
+  }
 }
 
 /** The name of this thread's last error from a libc call (`EBADFD`, `ECONNREFUSED`, ...). */

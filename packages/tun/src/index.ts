@@ -5,7 +5,14 @@ export { type Cidr, parseCidr } from "./cidr.ts";
 export { DatagramReceiver, NOTHING_RECEIVED } from "./datagram-receiver.ts";
 export { DatagramSender } from "./datagram-sender.ts";
 export { TunConfigError, TunOpenError, TunPermissionError, TunUnavailableError } from "./errors.ts";
-export { lastErrorName, READ_FAILED, readPacket, WOULD_BLOCK, writePacket } from "./fd-io.ts";
+export {
+  HeaderedWriter,
+  lastErrorName,
+  READ_FAILED,
+  readPacket,
+  WOULD_BLOCK,
+  writePacket,
+} from "./fd-io.ts";
 export { type TunIoStats, TunPacketIo, type TunPacketIoOptions } from "./packet-io.ts";
 export { PollError, Poller } from "./poller.ts";
 export {

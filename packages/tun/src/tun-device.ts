@@ -3,7 +3,7 @@ import { type Cidr, parseCidr } from "./cidr.ts";
 import { TunOpenError, TunPermissionError, TunUnavailableError } from "./errors.ts";
 import { addAddress, addRoute, setMtu, setUp } from "./ip-command.ts";
 import { Errno, errno, errnoName, libc, O_CLOEXEC, O_NONBLOCK, O_RDWR } from "./linux/libc.ts";
-import { IFNAMSIZ, setInterface } from "./linux/tun-ioctl.ts";
+import { enableTcpOffloads, IFNAMSIZ, setInterface } from "./linux/tun-ioctl.ts";
 
 export const DEFAULT_TUN_NAME = "tun-firezone";
 export const DEFAULT_TUN_MTU = 1280;
@@ -20,6 +20,12 @@ export interface TunOptions {
   readonly routes?: readonly string[];
   /** The clone device; only tests change it. */
   readonly devicePath?: string;
+  /**
+   * Ask for TCP segmentation and checksum offloads (IFF_VNET_HDR + TUNSETOFFLOAD): reads may
+   * then be TCP super-packets of up to 64 KiB, and every read and write carries a 10-byte
+   * virtio_net_hdr first. Default false.
+   */
+  readonly offload?: boolean;
 }
 
 /**
@@ -33,6 +39,10 @@ export class TunDevice {
   readonly fd: number;
   readonly name: string;
   readonly mtu: number;
+  /** Every read and write starts with a 10-byte virtio_net_hdr. */
+  readonly vnetHeader: boolean;
+  /** Reads may be TCP super-packets to segment (TSO4/TSO6 on). */
+  readonly tso: boolean;
   #closed = false;
 
   static open(options: TunOptions = {}): TunDevice {
@@ -51,13 +61,16 @@ export class TunDevice {
 
     const fd = libc.open(Buffer.from(`${devicePath}\0`), O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) throw openFailure(`open ${devicePath}`, errno(), devicePath);
-    const attached = setInterface(fd, name);
+    const vnetHeader = options.offload === true;
+    const attached = setInterface(fd, name, vnetHeader);
     if ("errno" in attached) {
       const code = errno();
       libc.close(fd);
       throw openFailure(`create TUN interface '${name}'`, code, devicePath);
     }
-    const device = new TunDevice(fd, attached.name, mtu);
+    // Without TSO (an old kernel) the headers stay, and simply never ask for segmentation.
+    const tso = vnetHeader && enableTcpOffloads(fd);
+    const device = new TunDevice(fd, attached.name, mtu, vnetHeader, tso);
     try {
       device.#configure(addresses, routes);
     } catch (error) {
@@ -67,10 +80,12 @@ export class TunDevice {
     return device;
   }
 
-  private constructor(fd: number, name: string, mtu: number) {
+  private constructor(fd: number, name: string, mtu: number, vnetHeader: boolean, tso: boolean) {
     this.fd = fd;
     this.name = name;
     this.mtu = mtu;
+    this.vnetHeader = vnetHeader;
+    this.tso = tso;
   }
 
   get closed(): boolean {

@@ -118,6 +118,48 @@ function pings(t: Topology, target: string, count = 3): string {
   return result.stdout + result.stderr;
 }
 
+/** Accepts one TCP connection on (argv[1], argv[2]) and prints the bytes' count and SHA-256. */
+const TCP_SINK = `
+import hashlib, socket, sys
+server = socket.create_server((sys.argv[1], int(sys.argv[2])), family=socket.AF_INET6)
+connection, _ = server.accept()
+digest, count = hashlib.sha256(), 0
+while chunk := connection.recv(1 << 16):
+    digest.update(chunk)
+    count += len(chunk)
+print(count, digest.hexdigest())
+`;
+
+/** Sends the file argv[3] to (argv[1], argv[2]) over TCP. */
+const TCP_SOURCE = `
+import socket, sys
+with socket.create_connection((sys.argv[1], int(sys.argv[2]))) as connection, open(sys.argv[3], "rb") as data:
+    connection.sendall(data.read())
+`;
+
+/** The example config with `tun_offload = false` (a top-level key, so before every table). */
+function withoutOffloads(example: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "fz-config-"));
+  scratch.push(dir);
+  const path = join(dir, "config.toml");
+  writeFileSync(path, `tun_offload = false\n${readFileSync(example, "utf8")}`);
+  return path;
+}
+
+function startedRecord(child: FirezoneProcess): Record<string, unknown> {
+  return child.records().find((record) => String(record.message).endsWith(" started")) ?? {};
+}
+
+/** Polls `find` every 100 ms for up to 5 s. */
+async function until<T>(find: () => T | undefined): Promise<T> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const found = find();
+    if (found !== undefined) return found;
+    await Bun.sleep(100);
+  }
+  throw new Error("not found in time");
+}
+
 /** Writes a variant of an example config: extra TOML appended, for scenarios the example does not cover. */
 function variant(example: string, extra: string): string {
   const dir = mkdtempSync(join(tmpdir(), "fz-config-"));
@@ -134,7 +176,10 @@ describe.skipIf(!ready)("our client and gateway, with the example configs", () =
       const t = fresh();
       const body = serveHttp(t);
       const gateway = await start(t.gateway, "gateway", EXAMPLE_GATEWAY_CONFIG);
-      const client = await start(t.client, "client", EXAMPLE_CLIENT_CONFIG);
+      // The client without TUN offloads (bare packets), the gateway with them.
+      const client = await start(t.client, "client", withoutOffloads(EXAMPLE_CLIENT_CONFIG));
+      expect(startedRecord(client).tun_offload).toBe("off");
+      expect(startedRecord(gateway).tun_offload).toBe("tso");
       expect(pings(t, Addresses.resource4)).toContain("3 received");
       expect(pings(t, Addresses.resource6)).toContain("3 received");
       expect(await fetchFrom(t, `http://${Addresses.resource4}:8080/hello.txt`)).toBe(body);
@@ -206,7 +251,7 @@ describe.skipIf(!ready)("our client and gateway, with the example configs", () =
       );
       expect(v6).not.toBe(text);
       writeFileSync(config, v6);
-      await start(t.client, "client", config);
+      const client = await start(t.client, "client", config);
       expect(pings(t, Addresses.resource4)).toContain("3 received");
       expect(pings(t, Addresses.resource6)).toContain("3 received");
       const download = join(dir, "big.bin");
@@ -221,6 +266,36 @@ describe.skipIf(!ready)("our client and gateway, with the example configs", () =
       ]);
       expect(fetched.exitCode).toBe(0);
       expect(new Uint8Array(readFileSync(download))).toEqual(big);
+
+      // And 4 MB up: the client's TCP hands its TUN device 64 KiB super-packets (TSO), which the
+      // client cuts into segments; the resource checks every byte.
+      const upload = join(dir, "up.bin");
+      writeFileSync(upload, big);
+      const sink = t.resource.spawn(["python3", "-c", TCP_SINK, "::", "9000"], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      await Bun.sleep(300);
+      const sent = t.client.tryExec([
+        "python3",
+        "-c",
+        TCP_SOURCE,
+        Addresses.resource6,
+        "9000",
+        upload,
+      ]);
+      expect(sent.stderr).toBe("");
+      const received = (await new Response(sink.stdout).text()).trim();
+      expect(received).toBe(
+        `${big.length} ${new Bun.CryptoHasher("sha256").update(big).digest("hex")}`,
+      );
+      client.process.kill("SIGUSR1");
+      const stats = await until(() =>
+        client.records().find((record) => record.message === "client stats"),
+      );
+      const io = (stats as { io: { tunSuperPackets: number; tunMalformed: number } }).io;
+      expect(io.tunSuperPackets).toBeGreaterThan(0);
+      expect(io.tunMalformed).toBe(0);
     },
     TIMEOUT_MS,
   );

@@ -31,6 +31,8 @@ describe("client configuration", () => {
     expect(config.aead).toBe("auto");
     expect(config.logDir).toBeUndefined();
     expect(config.socketDir).toBe("/var/run/wireguard");
+    expect(config.tunOffload).toBe(true);
+    expect(parseClientConfig({ ...valid(), tun_offload: false }).tunOffload).toBe(false);
     expect(parseClientConfig({ ...valid(), socket_dir: "/tmp/fz" }).socketDir).toBe("/tmp/fz");
   });
 

@@ -1,3 +1,4 @@
+import { readBoolean } from "./dns-fields.ts";
 import type { FieldReader } from "./fields.ts";
 
 export const AEAD_SETTINGS = ["auto", "noble", "native", "openssl", "libsodium"] as const;
@@ -13,6 +14,8 @@ export interface ShellSettings {
   readonly aead: AeadSetting;
   /** Where the status socket goes (`<dir>/<tun_name>.sock`, read by `wg show`). */
   readonly socketDir: string;
+  /** Ask the TUN device for TCP segmentation and checksum offloads; default true. */
+  readonly tunOffload: boolean;
 }
 
 /** Where userspace WireGuard puts its sockets, and where `wg` looks for them. */
@@ -40,5 +43,6 @@ export function readShellSettings(read: FieldReader, top: Record<string, unknown
   }
   const socketDir =
     read.optionalString(top, "socket_dir", "socket_dir", DEFAULT_SOCKET_DIR) ?? DEFAULT_SOCKET_DIR;
-  return { tunName, logDir, aead: aead ?? "auto", socketDir };
+  const tunOffload = readBoolean(read, top, "tun_offload", "tun_offload", true);
+  return { tunName, logDir, aead: aead ?? "auto", socketDir, tunOffload };
 }
