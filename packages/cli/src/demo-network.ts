@@ -1,5 +1,5 @@
 import { realpathSync } from "node:fs";
-import { Addresses, addAddress, type NetnsHost, tryRun } from "@fz/netns";
+import { Addresses, addAddress, dnsmasqListeningOn, type NetnsHost, tryRun } from "@fz/netns";
 import { DEMO_DNS_SERVER, DEMO_NAME } from "./demo-config.ts";
 
 export const HTTP_PORT = 8080;
@@ -39,14 +39,7 @@ export async function startDnsmasq(resource: NetnsHost): Promise<void> {
   addAddress(resource, "eth0", `${DEMO_DNS_SERVER}/24`);
   const dnsmasq = resource.spawn(
     [
-      "dnsmasq",
-      "--conf-file=/dev/null",
-      "--no-resolv",
-      "--no-hosts",
-      "--keep-in-foreground",
-      "--bind-interfaces",
-      "--pid-file=",
-      `--listen-address=${DEMO_DNS_SERVER}`,
+      ...dnsmasqListeningOn(DEMO_DNS_SERVER),
       `--host-record=${DEMO_NAME},${Addresses.resource4},${Addresses.resource6}`,
       `--local=/${DEMO_NAME.split(".").slice(1).join(".")}/`,
     ],

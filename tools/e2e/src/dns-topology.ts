@@ -1,7 +1,13 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Addresses, addAddress, createTopology, type Topology } from "@fz/netns";
+import {
+  Addresses,
+  addAddress,
+  createTopology,
+  dnsmasqListeningOn,
+  type Topology,
+} from "@fz/netns";
 
 /** The resource LAN's DNS server, as examples/dns/gateway.toml's dns_resolver says. */
 export const LAN_DNS = "198.19.0.53";
@@ -71,18 +77,4 @@ export function createDnsTopology(prefix: string): DnsTopology {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** dnsmasq answering only from its command line, in the foreground, on one address. */
-function dnsmasqListeningOn(address: string): string[] {
-  return [
-    "dnsmasq",
-    "--conf-file=/dev/null",
-    "--no-resolv",
-    "--no-hosts",
-    "--keep-in-foreground",
-    "--bind-interfaces",
-    "--pid-file=",
-    `--listen-address=${address}`,
-  ];
 }
