@@ -8,6 +8,7 @@ import {
   parseIpPacket,
   parseIpv6,
   rewriteDestination,
+  TcpCoalescer,
   TcpFlag,
   TcpSegmenter,
   transportChecksumValid,
@@ -19,7 +20,9 @@ import {
  * port with incremental checksums (RFC 1624), against the same rewrite followed by a full
  * recompute of every checksum, and the checked parse that precedes either. Also the TUN offload
  * path: one 64 KiB TCP super-packet split at gso_size 1240 into pool-like slots, timed per
- * segment (its `begin` amortised over the segments). Each figure is the median of REPEATS timed
+ * segment (its `begin` amortised over the segments), and the way back: RUN_SEGMENTS such segments
+ * of one flow coalesced into one super-packet for one TUN write, timed per segment (the flush and
+ * its copy amortised over the run). Each figure is the median of REPEATS timed
  * runs of OPS operations, after WARMUP_OPS untimed ones.
  */
 const OPS = Number(process.env.BENCH_OPS ?? 2_000_000);
@@ -28,6 +31,8 @@ const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 const PACKET_LEN = 1280;
 /** gso_size: the IPv4 MSS at the tunnel's 1280-byte MTU (1280 - 20 - 20). */
 const GSO_SIZE = 1240;
+/** Segments of one flow a receive batch coalesces into one write: 44 x 1240 fill 54 KiB. */
+const RUN_SEGMENTS = 44;
 const TIMESTAMPS = Uint8Array.of(1, 1, 8, 10, 0, 0, 0x12, 0x34, 0, 0, 0x56, 0x78);
 
 interface Row {
@@ -117,6 +122,19 @@ function superPacketFor(family: Family): Uint8Array {
   return built;
 }
 
+/**
+ * The first RUN_SEGMENTS segments of the 64 KiB super-packet (ACK only: PSH is on its last),
+ * each in a pool-like slot, as a receive batch opens them.
+ */
+function runSegmentsFor(family: Family): Uint8Array[] {
+  const segmenter = new TcpSegmenter();
+  const count = segmenter.begin(superPacketFor(family), GSO_SIZE);
+  if (isWireError(count) || count < RUN_SEGMENTS) throw new Error("could not cut segments");
+  return segmentSlots(RUN_SEGMENTS).map((slot, index) =>
+    slot.subarray(0, segmenter.write(index, slot)),
+  );
+}
+
 /** Slots as the buffer pool lays them out: 1316 bytes after 64 of headroom, one shared buffer. */
 function segmentSlots(count: number): Uint8Array[] {
   const shared = new SharedArrayBuffer(count * 1408);
@@ -151,6 +169,13 @@ function operations(family: Family): Record<string, [string, Operation]> {
   const slots = segmentSlots(64);
   let segments = 0;
   let next = 0;
+  const runSegments = runSegmentsFor(family);
+  const coalescer = new TcpCoalescer(new Uint8Array(VNET_HDR_BYTES + 65535));
+  let held = 0;
+  const emit = (bytes: Uint8Array, merged: boolean) => {
+    if (!merged) throw new Error("the run did not merge");
+    sink += bytes.length;
+  };
   return {
     incremental: [
       "nat-rewrite",
@@ -192,6 +217,17 @@ function operations(family: Family): Record<string, [string, Operation]> {
         const slot = slots[next++];
         if (slot === undefined || segmenter.write(next - 1, slot) <= 0) {
           throw new Error("segment refused");
+        }
+      },
+    ],
+    [`${RUN_SEGMENTS}x${GSO_SIZE}`]: [
+      "tcp-coalesce",
+      () => {
+        const segment = runSegments[held++];
+        if (segment === undefined || !coalescer.add(segment)) throw new Error("add refused");
+        if (held === RUN_SEGMENTS) {
+          coalescer.flush(emit);
+          held = 0;
         }
       },
     ],
@@ -256,6 +292,25 @@ for (const family of FAMILIES) {
   }
 }
 
+// And the coalesced run must segment back into the very segments it was made of.
+for (const family of FAMILIES) {
+  const segments = runSegmentsFor(family);
+  const coalescer = new TcpCoalescer(new Uint8Array(VNET_HDR_BYTES + 65535));
+  for (const segment of segments) coalescer.add(segment);
+  const writes: Uint8Array[] = [];
+  coalescer.flush((bytes, merged) => {
+    if (merged) writes.push(bytes.slice(VNET_HDR_BYTES));
+  });
+  const segmenter = new TcpSegmenter();
+  const again = writes.length === 1 ? segmenter.begin(writes[0] ?? new Uint8Array(), GSO_SIZE) : 0;
+  const out = new Uint8Array(2048);
+  const same = segments.every((segment, index) => {
+    const length = segmenter.write(index, out);
+    return Buffer.from(out.subarray(0, length)).equals(Buffer.from(segment));
+  });
+  if (again !== RUN_SEGMENTS || !same) throw new Error(`${family.name}: coalesced run broken`);
+}
+
 const nsOf = (family: string, impl: string): number =>
   rows.find((row) => row.family === family && row.impl === impl)?.ns_per_op ?? Number.NaN;
 const ratios = FAMILIES.map(({ name }) => ({
@@ -265,7 +320,8 @@ const ratios = FAMILIES.map(({ name }) => ({
 
 console.log(
   `ip-packet: ${PACKET_LEN}-byte TCP packets, ${OPS} ops per run, median of ${REPEATS} runs\n` +
-    `tso-segment: one op is one ${GSO_SIZE}-byte segment of a 64 KiB super-packet\n`,
+    `tso-segment: one op is one ${GSO_SIZE}-byte segment of a 64 KiB super-packet\n` +
+    `tcp-coalesce: one op is one ${GSO_SIZE}-byte segment of a ${RUN_SEGMENTS}-segment run\n`,
 );
 console.log(formatTable(rows, ["case", "family", "impl", "ns_per_op", "ops_per_s"]));
 console.log("\nspeed-up of the incremental rewrite over a full recompute\n");

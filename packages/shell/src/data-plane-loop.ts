@@ -25,6 +25,8 @@ const SLOT_CAPACITY = 2048;
 /** Room in front of a packet for WireGuard's 16-byte header, so encryption happens in place. */
 const WIREGUARD_HEADER_BYTES = 16;
 const POLL_FOREVER = -1;
+/** WireGuard's message type of a data packet (the first byte of the datagram). */
+const TRANSPORT_MESSAGE = 4;
 /**
  * Readiness after readiness with nothing read: the descriptor is broken, not busy (a TUN
  * interface deleted under us reports readable forever and fails every read), and spinning on
@@ -81,6 +83,8 @@ export class DataPlaneLoop {
   readonly #sealViews: Uint8Array[] = [];
   /** Where an opened datagram's packet goes. */
   readonly #openView: Uint8Array;
+  /** Each UDP slot from 16 bytes into its datagram: a transport message opens in place there. */
+  readonly #openInPlace: Uint8Array[] = [];
   readonly #scratch = new Uint8Array(SLOT_CAPACITY);
   readonly #dns: DnsSocket | undefined;
   /** With offloads: where each TUN read lands (header + packet of up to 64 KiB), and its tools. */
@@ -127,6 +131,7 @@ export class DataPlaneLoop {
       this.#udpSlots[i] = udpSlot;
       const record = this.#base + pool.offsetOf(udpSlot);
       this.#receiver.arm(i, record, record + pool.headroom, pool.slotCapacity);
+      this.#openInPlace.push(pool.bytes(udpSlot).subarray(pool.headroom + WIREGUARD_HEADER_BYTES));
       const tunSlot = this.#take();
       this.#tunSlots[i] = tunSlot;
       this.#sealViews.push(pool.bytes(tunSlot).subarray(pool.headroom - WIREGUARD_HEADER_BYTES));
@@ -201,6 +206,8 @@ export class DataPlaneLoop {
       tunReadErrors: this.#tunReadErrors,
       tunMalformed: this.#tunMalformed,
       tunSuperPackets: this.#tunSuperPackets,
+      tunMergedWrites: this.#offload?.writes.writes ?? 0,
+      tunMergedPackets: this.#offload?.writes.mergedPackets ?? 0,
       tunWriteErrors: this.#tunWriteErrors,
       receiveErrors: receiver.receiveErrors,
       dnsQueries: this.#dns?.queries ?? 0,
@@ -234,6 +241,7 @@ export class DataPlaneLoop {
     const core = this.#core;
     const pool = this.#pool;
     const headroom = pool.headroom;
+    const offload = this.#offload;
     const now = this.#now();
     for (let i = 0; i < count; i++) {
       const length = this.#receiver.length(i);
@@ -246,12 +254,30 @@ export class DataPlaneLoop {
       }
       const datagram = new Uint8Array(pool.buffer, record + headroom, length);
       try {
-        // A reply (a handshake response, a cookie) lies in the one output slot: send it now.
-        this.#handle(core.handleDatagram(from, datagram, this.#openView, now), true);
+        if (offload !== undefined && datagram[0] === TRANSPORT_MESSAGE) {
+          // Opened in place, the packet stays in its slot until the batch's TUN writes, which
+          // merge each TCP flow's run of segments into one super-packet.
+          const result = core.handleDatagram(
+            from,
+            datagram,
+            this.#openInPlace[i] ?? this.#openView,
+            now,
+          );
+          if (result.kind !== "tun" || result.packet.buffer !== pool.buffer)
+            this.#handle(result, true);
+          else if (!offload.hold(result.packet)) {
+            this.#tunWriteErrors += offload.flush(this.#tunFd, this.#pointerOf);
+            offload.hold(result.packet);
+          }
+        } else {
+          // A reply (a handshake response, a cookie) lies in the one output slot: send it now.
+          this.#handle(core.handleDatagram(from, datagram, this.#openView, now), true);
+        }
       } catch {
         this.#coreErrors++;
       }
     }
+    if (offload !== undefined) this.#tunWriteErrors += offload.flush(this.#tunFd, this.#pointerOf);
     this.#datagrams += count;
   }
 
@@ -372,9 +398,8 @@ export class DataPlaneLoop {
   }
 
   /** Native address of bytes in the pool (no lookup) or anywhere else (`ptr`). */
-  #pointerOf(bytes: Uint8Array): number {
-    return bytes.buffer === this.#pool.buffer ? this.#base + bytes.byteOffset : ptr(bytes);
-  }
+  readonly #pointerOf = (bytes: Uint8Array): number =>
+    bytes.buffer === this.#pool.buffer ? this.#base + bytes.byteOffset : ptr(bytes);
 
   #afterInput(): void {
     const core = this.#core;

@@ -60,6 +60,9 @@ export interface DataPlaneStats {
   readonly tunMalformed: number;
   /** TUN reads that were TCP super-packets, cut into segments here (TSO). */
   readonly tunSuperPackets: number;
+  /** With offloads: TUN writes of opened packets, and the packets merged into super-packets. */
+  readonly tunMergedWrites: number;
+  readonly tunMergedPackets: number;
   /** Packets the TUN device refused. */
   readonly tunWriteErrors: number;
   readonly receiveErrors: number;

@@ -1,8 +1,13 @@
+import { ptr } from "bun:ffi";
 import { describe, expect, test } from "bun:test";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   GSO_TCPV4,
   isWireError,
   parseIpPacket,
+  TcpSegmenter,
   transportChecksumValid,
   VNET_F_NEEDS_CSUM,
   VNET_HDR_BYTES,
@@ -117,3 +122,42 @@ function pseudoHeaderSum(packet: Uint8Array): number {
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   return sum;
 }
+
+describe("TunOffload: opened packets out to the device", () => {
+  test("a flow's run of segments is one write with a TSO header; other packets go alone", () => {
+    const dir = mkdtempSync(join(tmpdir(), "fz-gro-"));
+    const file = join(dir, "writes");
+    const fd = openSync(file, "w");
+    try {
+      const segmenter = new TcpSegmenter();
+      const original = tcpPacket(900);
+      expect(segmenter.begin(original, 300)).toBe(3);
+      const segments = [0, 1, 2].map((i) => {
+        const out = new Uint8Array(400);
+        return out.subarray(0, segmenter.write(i, out));
+      });
+      const udp = tcpPacket(20);
+      udp[9] = 17;
+      const offload = new TunOffload();
+      for (const packet of [segments[0], udp, segments[1], segments[2]]) {
+        expect(offload.hold(packet ?? new Uint8Array(0))).toBe(true);
+      }
+      expect(offload.flush(fd, (bytes) => ptr(bytes))).toBe(0);
+      expect(offload.writes).toEqual({ writes: 2, mergedPackets: 3 });
+      const written = new Uint8Array(readFileSync(file));
+      // The UDP packet went first, where it stood; the run was written when the batch ended.
+      expect([...written.subarray(0, VNET_HDR_BYTES)]).toEqual(new Array(10).fill(0));
+      expect([...written.subarray(VNET_HDR_BYTES, VNET_HDR_BYTES + udp.length)]).toEqual([...udp]);
+      const merged = written.subarray(VNET_HDR_BYTES + udp.length);
+      const header = new DataView(merged.buffer, merged.byteOffset);
+      expect(header.getUint8(0)).toBe(VNET_F_NEEDS_CSUM);
+      expect(header.getUint8(1)).toBe(GSO_TCPV4);
+      expect(header.getUint16(4, true)).toBe(300);
+      expect(merged.length).toBe(VNET_HDR_BYTES + original.length);
+      expect([...merged.subarray(VNET_HDR_BYTES + 40)]).toEqual([...original.subarray(40)]);
+    } finally {
+      closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

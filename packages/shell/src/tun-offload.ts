@@ -4,15 +4,18 @@ import {
   GSO_ECN,
   GSO_NONE,
   isWireError,
+  TcpCoalescer,
   TcpSegmenter,
   VNET_F_NEEDS_CSUM,
   VNET_HDR_BYTES,
   VnetHeader,
 } from "@fz/ip-packet";
-import { HeaderedWriter } from "@fz/tun";
+import { HeaderedWriter, writePacket } from "@fz/tun";
 
 /** The largest IP packet a TUN read can hold: a 64 KiB TCP super-packet. */
 const MAX_PACKET_BYTES = 65535;
+/** Opened packets held for merging: one receive batch. */
+const MAX_BATCH = 64;
 
 /**
  * A TUN device opened with offloads, as the data plane reads and writes it: each read lands
@@ -25,9 +28,18 @@ export class TunOffload {
   readonly pointer = ptr(this.buffer);
   readonly writer = new HeaderedWriter(new Uint8Array(VNET_HDR_BYTES));
   readonly #header = new VnetHeader();
+  /** Where a run of one flow's segments is merged before its one write. */
+  readonly #merged = new Uint8Array(VNET_HDR_BYTES + MAX_PACKET_BYTES);
+  readonly #mergedPointer = ptr(this.#merged);
+  readonly #coalescer = new TcpCoalescer(this.#merged, MAX_BATCH);
   readonly #segmenter = new TcpSegmenter();
   /** The last read's packet when it needs no segmenting. */
   #plain: Uint8Array | undefined;
+
+  /** TUN writes of opened packets, and the packets that went out inside merged ones. */
+  get writes(): { readonly writes: number; readonly mergedPackets: number } {
+    return { writes: this.#coalescer.writesOut, mergedPackets: this.#coalescer.packetsMerged };
+  }
 
   /** Whether the last read was a super-packet to cut into segments. */
   get segmented(): boolean {
@@ -54,6 +66,40 @@ export class TunOffload {
     const count = this.#segmenter.begin(packet, header.gsoSize);
     return isWireError(count) ? 0 : count;
   }
+
+  /**
+   * Holds an opened packet for the batch's TUN writes (its bytes must stay put until `flush`);
+   * false when the batch is full.
+   */
+  hold(packet: Uint8Array): boolean {
+    return this.#coalescer.add(packet);
+  }
+
+  /**
+   * Writes the held packets to `fd`: each run of one TCP flow's segments as one super-packet,
+   * the rest one by one. Returns the writes the device refused.
+   */
+  flush(fd: number, pointerOf: (bytes: Uint8Array) => number): number {
+    this.#flushFd = fd;
+    this.#pointerOf = pointerOf;
+    this.#refused = 0;
+    this.#coalescer.flush(this.#emit);
+    return this.#refused;
+  }
+
+  #flushFd = -1;
+  #pointerOf: (bytes: Uint8Array) => number = () => 0;
+  #refused = 0;
+  readonly #emit = (bytes: Uint8Array, merged: boolean): void => {
+    const written = merged
+      ? writePacket(
+          this.#flushFd,
+          this.#mergedPointer + bytes.byteOffset - this.#merged.byteOffset,
+          bytes.length,
+        )
+      : this.writer.write(this.#flushFd, this.#pointerOf(bytes), bytes.length);
+    if (!written) this.#refused++;
+  };
 
   /** Copies packet `index` of the last read into `out`: its length, or 0 if it does not fit. */
   write(index: number, out: Uint8Array): number {

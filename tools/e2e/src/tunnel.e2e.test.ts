@@ -293,8 +293,12 @@ describe.skipIf(!ready)("our client and gateway, with the example configs", () =
       const stats = await until(() =>
         client.records().find((record) => record.message === "client stats"),
       );
-      const io = (stats as { io: { tunSuperPackets: number; tunMalformed: number } }).io;
+      const io = (
+        stats as { io: { tunSuperPackets: number; tunMalformed: number; tunMergedPackets: number } }
+      ).io;
       expect(io.tunSuperPackets).toBeGreaterThan(0);
+      // The download came back as runs of segments merged into super-packets (GRO).
+      expect(io.tunMergedPackets).toBeGreaterThan(0);
       expect(io.tunMalformed).toBe(0);
     },
     TIMEOUT_MS,

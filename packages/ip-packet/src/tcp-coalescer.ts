@@ -1,0 +1,429 @@
+import { readU16, readU32, writeU16 } from "./bytes.ts";
+import {
+  checksumSkippingField,
+  foldChecksum,
+  ipv4PseudoHeaderSum,
+  ipv6PseudoHeaderSum,
+} from "./checksum.ts";
+import { IpProtocol } from "./ip-protocol.ts";
+import { IPV4_FIELD, IPV4_HEADER_LEN } from "./ipv4.ts";
+import { IPV6_FIELD, IPV6_HEADER_LEN } from "./ipv6.ts";
+import { TCP_FIELD, TCP_HEADER_LEN, TcpFlag } from "./tcp.ts";
+import { GSO_TCPV4, GSO_TCPV6, VNET_F_NEEDS_CSUM, VNET_HDR_BYTES } from "./virtio-net-header.ts";
+
+/** Runs open at once, each one flow's, found by a linear scan of the 4-tuple. */
+export const TCP_COALESCER_MAX_RUNS = 8;
+
+/** The largest IP packet: the 16-bit IPv4 total length, and what a TUN write takes. */
+const MAX_MERGED_LENGTH = 0xffff;
+
+/** `#classify`: not TCP, or no 4-tuple to read (fragments, IPv6 extension headers, noise). */
+const NO_FLOW = 0;
+/** `#classify`: a TCP packet of a known flow that may not be merged (flags, options, no data). */
+const ALONE = 1;
+/** `#classify`: a TCP segment that may join its flow's run or start one. */
+const SEGMENT = 2;
+
+/**
+ * Userspace GRO for writes to a TUN device opened with IFF_VNET_HDR, as Linux's tcp_gro_receive
+ * and wireguard-go's tcpGRO do: a batch of plaintext IP packets goes in with `add`, and `flush`
+ * writes each run of consecutive segments of one TCP flow as one super-packet that the kernel
+ * takes as if a virtio NIC had coalesced it (gso_type TCPV4/TCPV6, NEEDS_CSUM), and every other
+ * packet as itself.
+ *
+ * A segment joins its flow's open run when it continues it exactly, so that the kernel's own
+ * segmentation of the super-packet would give the segments back: IPv4 without options, not a
+ * fragment, the same TOS, TTL and DF (and, without DF, the next IP id), or IPv6 without
+ * extension headers with the same traffic class, flow label and hop limit; the same 4-tuple,
+ * the next sequence number, the same ack, window, urgent pointer and option bytes; flags ACK or
+ * ACK|PSH only; a payload no bigger than the first segment's. PSH or a shorter payload ends the
+ * run. A packet of a flow that cannot join closes that flow's run first, so each flow's packets
+ * come out in the order they went in; packets with no TCP flow go out where they stand. Up to
+ * `TCP_COALESCER_MAX_RUNS` flows are open at once; a new one closes the one idle longest.
+ *
+ * `add` and `flush` throw nothing of their own (`flush` passes on what `emit` throws), and
+ * allocate nothing per packet: a merged write's view of `buffer` is made only when its length
+ * differs from the last one's.
+ */
+export class TcpCoalescer {
+  readonly #buffer: Uint8Array;
+  readonly #maxLength: number;
+  readonly #packets: Uint8Array[];
+  /** Per packet index: the next packet of its run, -1 after the last. */
+  readonly #nextInRun: Int32Array;
+  #count = 0;
+  #flushing = false;
+
+  // The open runs, one slot each; a first index of -1 marks a free slot.
+  readonly #runFirst = new Int32Array(TCP_COALESCER_MAX_RUNS).fill(-1);
+  readonly #runLast = new Int32Array(TCP_COALESCER_MAX_RUNS);
+  readonly #runSegments = new Int32Array(TCP_COALESCER_MAX_RUNS);
+  /** IP bytes of the merged packet so far. */
+  readonly #runLength = new Int32Array(TCP_COALESCER_MAX_RUNS);
+  readonly #runGsoSize = new Int32Array(TCP_COALESCER_MAX_RUNS);
+  readonly #runNextSeq = new Uint32Array(TCP_COALESCER_MAX_RUNS);
+  /** Source and destination ports as one 32-bit word. */
+  readonly #runPorts = new Uint32Array(TCP_COALESCER_MAX_RUNS);
+  /** Index of the packet that last joined: the run idle longest has the lowest. */
+  readonly #runTouched = new Int32Array(TCP_COALESCER_MAX_RUNS);
+  #openRuns = 0;
+
+  // What `#classify` read of the packet at hand.
+  #ipHeaderLen = 0;
+  #headerLen = 0;
+  #ports = 0;
+  #seq = 0;
+  #flags = 0;
+
+  /** The last merged write's view of `buffer`, reused while lengths repeat. */
+  #mergedView: Uint8Array = EMPTY;
+
+  #packetsIn = 0;
+  #writesOut = 0;
+  #packetsMerged = 0;
+
+  /**
+   * `buffer` receives each merged write (virtio_net_hdr then the super-packet, from its start):
+   * VNET_HDR_BYTES + 65535 bytes take the largest; a shorter one caps the super-packets. It
+   * must not overlap any added packet. `maxPackets`: how many `add` takes before a `flush`.
+   */
+  constructor(buffer: Uint8Array, maxPackets = 64) {
+    if (!(Number.isInteger(maxPackets) && maxPackets >= 1)) {
+      throw new RangeError(`maxPackets must be a positive integer, not ${maxPackets}`);
+    }
+    this.#buffer = buffer;
+    this.#maxLength = Math.min(MAX_MERGED_LENGTH, buffer.length - VNET_HDR_BYTES);
+    this.#packets = new Array<Uint8Array>(maxPackets).fill(EMPTY);
+    this.#nextInRun = new Int32Array(maxPackets);
+  }
+
+  /** Packets given to `add` so far. */
+  get packetsIn(): number {
+    return this.#packetsIn;
+  }
+
+  /** Calls of `emit` so far: one per TUN write. */
+  get writesOut(): number {
+    return this.#writesOut;
+  }
+
+  /** Packets written inside super-packets so far. */
+  get packetsMerged(): number {
+    return this.#packetsMerged;
+  }
+
+  /** Packets held for the next `flush`. */
+  get pending(): number {
+    return this.#count;
+  }
+
+  /**
+   * Holds one packet of the batch: a view whose bytes must stay put until `flush` returns.
+   * False, nothing held, when `maxPackets` are held already (flush first) or during `flush`.
+   */
+  add(packet: Uint8Array): boolean {
+    if (this.#count === this.#packets.length || this.#flushing) return false;
+    this.#packets[this.#count++] = packet;
+    this.#packetsIn++;
+    return true;
+  }
+
+  /**
+   * Emits every held packet, each exactly once, each flow's in the order added: a packet that
+   * joined no other as itself (`merged` false: write it after a zero virtio_net_hdr), a run of
+   * two or more segments as `buffer`'s virtio_net_hdr and super-packet (`merged` true: write
+   * the bytes as they are). `emit` runs synchronously; `buffer` is rewritten once it returns.
+   * Afterwards nothing is held, also when `emit` throws (then the rest of the batch is dropped).
+   */
+  flush(emit: (bytes: Uint8Array, merged: boolean) => void): void {
+    const packets = this.#packets;
+    const count = this.#count;
+    this.#flushing = true;
+    try {
+      for (let i = 0; i < count; i++) {
+        const packet = packets[i] ?? EMPTY;
+        const kind = this.#classify(packet);
+        if (kind === NO_FLOW) {
+          this.#emitAlone(packet, emit);
+          continue;
+        }
+        let run = this.#findRun(packet);
+        if (kind === ALONE) {
+          if (run >= 0) this.#closeRun(run, emit);
+          this.#emitAlone(packet, emit);
+          continue;
+        }
+        let ended: boolean;
+        if (run >= 0 && this.#joins(run, packet)) {
+          ended = this.#append(run, i, packet);
+        } else {
+          if (run >= 0) this.#closeRun(run, emit);
+          else run = this.#freeRun(emit);
+          ended = this.#open(run, i, packet);
+        }
+        if (ended) this.#closeRun(run, emit);
+      }
+      // What is still open goes out in the order the runs began.
+      while (this.#openRuns > 0) this.#closeRun(this.#oldestRun(), emit);
+    } finally {
+      packets.fill(EMPTY, 0, count);
+      this.#runFirst.fill(-1);
+      this.#openRuns = 0;
+      this.#count = 0;
+      this.#flushing = false;
+    }
+  }
+
+  /** Reads what coalescing needs of a packet into the fields above; NO_FLOW, ALONE or SEGMENT. */
+  #classify(packet: Uint8Array): number {
+    const length = packet.length;
+    const first = packet[0] ?? 0;
+    let ipHeaderLen: number;
+    let mergeable: boolean;
+    if (first >>> 4 === 4) {
+      ipHeaderLen = (first & 0x0f) * 4;
+      if (ipHeaderLen < IPV4_HEADER_LEN || length < ipHeaderLen + 4) return NO_FLOW;
+      if (packet[IPV4_FIELD.PROTOCOL] !== IpProtocol.Tcp) return NO_FLOW;
+      const fragment = readU16(packet, IPV4_FIELD.FLAGS_FRAGMENT);
+      if ((fragment & 0x3fff) !== 0) return NO_FLOW;
+      mergeable =
+        ipHeaderLen === IPV4_HEADER_LEN && readU16(packet, IPV4_FIELD.TOTAL_LEN) === length;
+    } else if (first >>> 4 === 6) {
+      ipHeaderLen = IPV6_HEADER_LEN;
+      if (length < IPV6_HEADER_LEN + 4) return NO_FLOW;
+      if (packet[IPV6_FIELD.NEXT_HEADER] !== IpProtocol.Tcp) return NO_FLOW;
+      mergeable = IPV6_HEADER_LEN + readU16(packet, IPV6_FIELD.PAYLOAD_LEN) === length;
+    } else {
+      return NO_FLOW;
+    }
+    this.#ipHeaderLen = ipHeaderLen;
+    // The ports are enough to find the flow whose run must go out first.
+    this.#ports = readU32(packet, ipHeaderLen + TCP_FIELD.SRC_PORT);
+    if (!mergeable || length < ipHeaderLen + TCP_HEADER_LEN) return ALONE;
+    // The data offset's byte also holds the reserved bits and AE (AccECN): all must be clear.
+    const offsetByte = packet[ipHeaderLen + TCP_FIELD.DATA_OFFSET] ?? 0;
+    const headerLen = ipHeaderLen + (offsetByte >>> 4) * 4;
+    const flags = packet[ipHeaderLen + TCP_FIELD.FLAGS] ?? 0;
+    if (
+      offsetByte < 0x50 ||
+      (offsetByte & 0x0f) !== 0 ||
+      headerLen >= length ||
+      (flags & ~TcpFlag.Psh) !== TcpFlag.Ack
+    ) {
+      return ALONE;
+    }
+    this.#headerLen = headerLen;
+    this.#seq = readU32(packet, ipHeaderLen + TCP_FIELD.SEQ);
+    this.#flags = flags;
+    return SEGMENT;
+  }
+
+  /** The open run of the classified packet's flow (version, addresses, ports), or -1. */
+  #findRun(packet: Uint8Array): number {
+    if (this.#openRuns === 0) return -1;
+    const version = (packet[0] ?? 0) >>> 4;
+    for (let run = 0; run < TCP_COALESCER_MAX_RUNS; run++) {
+      const first = this.#runFirst[run] ?? -1;
+      if (first < 0 || this.#runPorts[run] !== this.#ports) continue;
+      const head = this.#packets[first] ?? EMPTY;
+      if ((head[0] ?? 0) >>> 4 !== version) continue;
+      if (version === 4) {
+        if (
+          readU32(head, IPV4_FIELD.SRC) === readU32(packet, IPV4_FIELD.SRC) &&
+          readU32(head, IPV4_FIELD.DST) === readU32(packet, IPV4_FIELD.DST)
+        ) {
+          return run;
+        }
+      } else if (sameWords(head, packet, IPV6_FIELD.SRC, IPV6_FIELD.DST + 16)) {
+        return run;
+      }
+    }
+    return -1;
+  }
+
+  /** Whether the classified segment continues `run` exactly (its flow already matches). */
+  #joins(run: number, packet: Uint8Array): boolean {
+    const head = this.#packets[this.#runFirst[run] ?? 0] ?? EMPTY;
+    const ipHeaderLen = this.#ipHeaderLen;
+    const headerLen = this.#headerLen;
+    if (ipHeaderLen === IPV4_HEADER_LEN) {
+      if (
+        head[IPV4_FIELD.DSCP_ECN] !== packet[IPV4_FIELD.DSCP_ECN] ||
+        head[IPV4_FIELD.TTL] !== packet[IPV4_FIELD.TTL] ||
+        head[IPV4_FIELD.FLAGS_FRAGMENT] !== packet[IPV4_FIELD.FLAGS_FRAGMENT]
+      ) {
+        return false;
+      }
+      // Without DF the id means something: only the one the kernel's segmentation would give.
+      if (
+        ((packet[IPV4_FIELD.FLAGS_FRAGMENT] ?? 0) & 0x40) === 0 &&
+        readU16(packet, IPV4_FIELD.IDENT) !==
+          ((readU16(head, IPV4_FIELD.IDENT) + (this.#runSegments[run] ?? 0)) & 0xffff)
+      ) {
+        return false;
+      }
+    } else if (
+      readU32(head, 0) !== readU32(packet, 0) ||
+      head[IPV6_FIELD.HOP_LIMIT] !== packet[IPV6_FIELD.HOP_LIMIT]
+    ) {
+      return false;
+    }
+    const payloadLen = packet.length - headerLen;
+    return (
+      this.#seq === this.#runNextSeq[run] &&
+      payloadLen <= (this.#runGsoSize[run] ?? 0) &&
+      (this.#runLength[run] ?? 0) + payloadLen <= this.#maxLength &&
+      readU32(head, ipHeaderLen + TCP_FIELD.ACK) === readU32(packet, ipHeaderLen + TCP_FIELD.ACK) &&
+      head[ipHeaderLen + TCP_FIELD.DATA_OFFSET] === packet[ipHeaderLen + TCP_FIELD.DATA_OFFSET] &&
+      readU16(head, ipHeaderLen + TCP_FIELD.WINDOW) ===
+        readU16(packet, ipHeaderLen + TCP_FIELD.WINDOW) &&
+      readU16(head, ipHeaderLen + TCP_FIELD.URGENT) ===
+        readU16(packet, ipHeaderLen + TCP_FIELD.URGENT) &&
+      sameWords(head, packet, ipHeaderLen + TCP_HEADER_LEN, headerLen)
+    );
+  }
+
+  /** Starts `run` with packet `index`; true if the run takes nothing more (PSH). */
+  #open(run: number, index: number, packet: Uint8Array): boolean {
+    this.#runFirst[run] = index;
+    this.#runLast[run] = index;
+    this.#nextInRun[index] = -1;
+    this.#runSegments[run] = 1;
+    this.#runLength[run] = packet.length;
+    const payloadLen = packet.length - this.#headerLen;
+    this.#runGsoSize[run] = payloadLen;
+    this.#runNextSeq[run] = (this.#seq + payloadLen) >>> 0;
+    this.#runPorts[run] = this.#ports;
+    this.#runTouched[run] = index;
+    this.#openRuns++;
+    return (this.#flags & TcpFlag.Psh) !== 0;
+  }
+
+  /** Adds packet `index` to `run`; true if the run takes nothing more (PSH, a short payload). */
+  #append(run: number, index: number, packet: Uint8Array): boolean {
+    this.#nextInRun[this.#runLast[run] ?? 0] = index;
+    this.#nextInRun[index] = -1;
+    this.#runLast[run] = index;
+    this.#runSegments[run] = (this.#runSegments[run] ?? 0) + 1;
+    const payloadLen = packet.length - this.#headerLen;
+    this.#runLength[run] = (this.#runLength[run] ?? 0) + payloadLen;
+    this.#runNextSeq[run] = (this.#seq + payloadLen) >>> 0;
+    this.#runTouched[run] = index;
+    return (this.#flags & TcpFlag.Psh) !== 0 || payloadLen < (this.#runGsoSize[run] ?? 0);
+  }
+
+  /** A free run slot, closing the run idle longest when none is. */
+  #freeRun(emit: (bytes: Uint8Array, merged: boolean) => void): number {
+    let idlest = 0;
+    for (let run = 0; run < TCP_COALESCER_MAX_RUNS; run++) {
+      if ((this.#runFirst[run] ?? -1) < 0) return run;
+      if ((this.#runTouched[run] ?? 0) < (this.#runTouched[idlest] ?? 0)) idlest = run;
+    }
+    this.#closeRun(idlest, emit);
+    return idlest;
+  }
+
+  /** The open run that began first. */
+  #oldestRun(): number {
+    let oldest = -1;
+    for (let run = 0; run < TCP_COALESCER_MAX_RUNS; run++) {
+      const first = this.#runFirst[run] ?? -1;
+      if (first >= 0 && (oldest < 0 || first < (this.#runFirst[oldest] ?? 0))) oldest = run;
+    }
+    return oldest;
+  }
+
+  /** Emits `run` (its one packet as itself, or the super-packet) and frees its slot. */
+  #closeRun(run: number, emit: (bytes: Uint8Array, merged: boolean) => void): void {
+    const packets = this.#packets;
+    const first = this.#runFirst[run] ?? 0;
+    const head = packets[first] ?? EMPTY;
+    const segments = this.#runSegments[run] ?? 0;
+    this.#runFirst[run] = -1;
+    this.#openRuns--;
+    if (segments === 1) {
+      this.#emitAlone(head, emit);
+      return;
+    }
+
+    const out = this.#buffer;
+    const at = VNET_HDR_BYTES;
+    const v4 = (head[0] ?? 0) >>> 4 === 4;
+    const ipHeaderLen = v4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+    const headerLen = ipHeaderLen + ((head[ipHeaderLen + TCP_FIELD.DATA_OFFSET] ?? 0) >>> 4) * 4;
+    const length = this.#runLength[run] ?? 0;
+    copyRange.call(head, out, at, 0, head.length);
+    let end = at + head.length;
+    let last = head;
+    for (let i = this.#nextInRun[first] ?? -1; i >= 0; i = this.#nextInRun[i] ?? -1) {
+      last = packets[i] ?? EMPTY;
+      copyRange.call(last, out, end, headerLen, last.length);
+      end += last.length - headerLen;
+    }
+    // Flags differ at most in PSH, which only the last segment can have.
+    out[at + ipHeaderLen + TCP_FIELD.FLAGS] = last[ipHeaderLen + TCP_FIELD.FLAGS] ?? 0;
+    const tcpLen = length - ipHeaderLen;
+    let pseudoSum: number;
+    if (v4) {
+      writeU16(out, at + IPV4_FIELD.TOTAL_LEN, length);
+      writeU16(
+        out,
+        at + IPV4_FIELD.CHECKSUM,
+        checksumSkippingField(out, at, at + IPV4_HEADER_LEN, at + IPV4_FIELD.CHECKSUM),
+      );
+      pseudoSum = ipv4PseudoHeaderSum(
+        readU32(head, IPV4_FIELD.SRC),
+        readU32(head, IPV4_FIELD.DST),
+        IpProtocol.Tcp,
+        tcpLen,
+      );
+    } else {
+      writeU16(out, at + IPV6_FIELD.PAYLOAD_LEN, tcpLen);
+      pseudoSum = ipv6PseudoHeaderSum(
+        head,
+        head,
+        IpProtocol.Tcp,
+        tcpLen,
+        IPV6_FIELD.SRC,
+        IPV6_FIELD.DST,
+      );
+    }
+    // CHECKSUM_PARTIAL: the field holds the folded pseudo-header sum, not complemented.
+    writeU16(out, at + ipHeaderLen + TCP_FIELD.CHECKSUM, foldChecksum(pseudoSum));
+
+    out[0] = VNET_F_NEEDS_CSUM;
+    out[1] = v4 ? GSO_TCPV4 : GSO_TCPV6;
+    writeU16Le(out, 2, headerLen);
+    writeU16Le(out, 4, this.#runGsoSize[run] ?? 0);
+    writeU16Le(out, 6, ipHeaderLen);
+    writeU16Le(out, 8, TCP_FIELD.CHECKSUM);
+
+    const size = VNET_HDR_BYTES + length;
+    if (this.#mergedView.length !== size) this.#mergedView = out.subarray(0, size);
+    this.#packetsMerged += segments;
+    this.#writesOut++;
+    emit(this.#mergedView, true);
+  }
+
+  #emitAlone(packet: Uint8Array, emit: (bytes: Uint8Array, merged: boolean) => void): void {
+    this.#writesOut++;
+    emit(packet, false);
+  }
+}
+
+/** Whether `a` and `b` hold the same bytes in `[start, end)`, `end - start` a multiple of 4. */
+function sameWords(a: Uint8Array, b: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i += 4) if (readU32(a, i) !== readU32(b, i)) return false;
+  return true;
+}
+
+/** virtio_net_hdr fields are in the host's order, little-endian where Firezone runs. */
+function writeU16Le(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value;
+  bytes[offset + 1] = value >>> 8;
+}
+
+const EMPTY = new Uint8Array(0);
+
+// Buffer's copy takes a source range, so no subarray is made per segment (see tcp-segmenter.ts).
+const copyRange = Buffer.prototype.copy;
