@@ -30,6 +30,8 @@ export interface DeviceContext {
   randomBelow(bound: number): number;
   /** Tells the device that `peer` has datagrams for `pollTransmit`. */
   notePending(peer: Peer): void;
+  /** Tells the device that some peer's timer was set to `at`. */
+  readonly noteDeadline: (at: number) => void;
   /** The device's receive path, restricted to messages for `peer`. */
   decapsulateFor(peer: Peer, datagram: Uint8Array, out: Uint8Array, now: number): TunnResult;
 }

@@ -57,3 +57,32 @@ describe("Device configuration", () => {
     );
   });
 });
+
+describe("Device timers", () => {
+  test("the next deadline is a bound kept as timers are set, and is exact again after a due run", () => {
+    const device = new Device({ privateKey: key(), timeOriginMs: 0 });
+    const peers = [0, 1, 2].map((i) =>
+      device.addPeer({ publicKey: nobleX25519.publicKey(key()) }, i),
+    );
+    const out = new Uint8Array(2048);
+    expect(device.pollTimeout()).toBeUndefined();
+
+    peers[1]?.setPersistentKeepalive(25, 1000);
+    expect(device.pollTimeout()).toBe(1000);
+    device.handleTimeout(999);
+    expect(device.pollTransmit(out, 999)).toBeUndefined();
+
+    // Due: the keepalive needs a session, so an initiation goes out and its retry is scheduled.
+    device.handleTimeout(1000);
+    expect(device.pollTransmit(out, 1000)?.type).toBe("write-to-network");
+    const earliest = Math.min(
+      ...peers.map((peer) => peer.pollTimeout() ?? Number.POSITIVE_INFINITY),
+    );
+    expect(earliest).toBeGreaterThan(1000);
+    expect(device.pollTimeout()).toBe(earliest);
+
+    // A timer set earlier on another peer lowers the bound at once.
+    peers[2]?.initiateHandshake(1500);
+    expect(device.pollTimeout()).toBeLessThanOrEqual(peers[2]?.pollTimeout() ?? 0);
+  });
+});

@@ -44,7 +44,6 @@ import { IDENTIFIER, initialState, openInitiationStatic } from "./noise/ikpsk2.t
 import { Peer, type PeerConfig } from "./peer.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import type { TunnResult, WireGuardErrorKind } from "./result.ts";
-import { earlier } from "./timers.ts";
 
 /** Options of a device. */
 export interface DeviceConfig {
@@ -91,6 +90,8 @@ export class Device {
   readonly #load: LoadMonitor;
   readonly #rateLimiter = new RateLimiter();
   readonly #peers = new Map<string, Peer>();
+  /** No peer has a timer due before this (a lower bound; Infinity when none is pending). */
+  #earliest = Number.POSITIVE_INFINITY;
   readonly #pending = new Set<Peer>();
 
   constructor(config: DeviceConfig) {
@@ -140,6 +141,9 @@ export class Device {
       },
       notePending: (peer) => {
         this.#pending.add(peer);
+      },
+      noteDeadline: (at) => {
+        if (at < this.#earliest) this.#earliest = at;
       },
       decapsulateFor: (peer, datagram, out, now) =>
         this.#decapsulate(datagram, out, now, undefined, peer),
@@ -199,14 +203,23 @@ export class Device {
 
   /** Runs every peer's due timers; their datagrams come out of `pollTransmit`. */
   handleTimeout(now: number): void {
-    for (const peer of this.#peers.values()) peer.handleTimeout(now);
+    if (now < this.#earliest) return;
+    // A timer is due: run every peer's, and learn the true earliest deadline again on the way.
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const peer of this.#peers.values()) {
+      peer.handleTimeout(now);
+      earliest = Math.min(earliest, peer.pollTimeout() ?? Number.POSITIVE_INFINITY);
+    }
+    this.#earliest = earliest;
   }
 
-  /** The earliest `now` at which `handleTimeout` has something to do. */
+  /**
+   * The earliest `now` at which `handleTimeout` may have something to do. No peer is asked: every
+   * timer set lowers a bound the device keeps, so a deadline that moved later since (a keepalive
+   * pushed back by traffic) costs one early wake-up, and thousands of peers cost nothing per call.
+   */
   pollTimeout(): number | undefined {
-    let earliest: number | undefined;
-    for (const peer of this.#peers.values()) earliest = earlier(earliest, peer.pollTimeout());
-    return earliest;
+    return this.#earliest === Number.POSITIVE_INFINITY ? undefined : this.#earliest;
   }
 
   /** Writes the next datagram any peer has waiting into `out`; `peer` says where it goes. */

@@ -86,7 +86,7 @@ export class Peer {
   readonly #staticShared: Uint8Array;
   readonly #cookies: CookieGenerator;
   readonly #handshake = new HandshakeState();
-  readonly #timers = new PeerTimers();
+  readonly #timers: PeerTimers;
   #keepaliveIntervalMs = 0;
   #current: Keypair | undefined;
   #previous: Keypair | undefined;
@@ -105,6 +105,7 @@ export class Peer {
   /** @internal Made by `Device.addPeer`, which has checked the keys. */
   constructor(ctx: DeviceContext, config: PeerConfig, staticShared: Uint8Array, now: number) {
     this.#ctx = ctx;
+    this.#timers = new PeerTimers(ctx.noteDeadline);
     this.publicKey = config.publicKey.slice();
     this.#presharedKey = config.presharedKey?.slice() ?? ZERO_KEY;
     this.#staticShared = staticShared;

@@ -4,18 +4,66 @@
  * `handleTimeout` and reports the earliest through `pollTimeout`.
  */
 
-/** Deadlines of one peer; undefined means the timer is not pending. */
+/**
+ * Deadlines of one peer; undefined means the timer is not pending. Setting one tells `onSet`,
+ * so that the device knows a lower bound of every peer's earliest deadline without asking each.
+ */
 export class PeerTimers {
+  readonly #onSet: (at: number) => void;
+  #retransmitHandshake: number | undefined;
+  #sendKeepalive: number | undefined;
+  #newHandshake: number | undefined;
+  #zeroKeyMaterial: number | undefined;
+  #persistentKeepalive: number | undefined;
+
+  constructor(onSet: (at: number) => void = () => {}) {
+    this.#onSet = onSet;
+  }
+
   /** Resend the initiation: 5 s plus jitter after each one. */
-  retransmitHandshake: number | undefined;
+  get retransmitHandshake(): number | undefined {
+    return this.#retransmitHandshake;
+  }
+  set retransmitHandshake(at: number | undefined) {
+    this.#retransmitHandshake = at;
+    if (at !== undefined) this.#onSet(at);
+  }
+
   /** Passive keepalive: 10 s after data arrived when nothing was sent since. */
-  sendKeepalive: number | undefined;
+  get sendKeepalive(): number | undefined {
+    return this.#sendKeepalive;
+  }
+  set sendKeepalive(at: number | undefined) {
+    this.#sendKeepalive = at;
+    if (at !== undefined) this.#onSet(at);
+  }
+
   /** Lost peer: 15 s plus jitter after data was sent when nothing authenticated came back. */
-  newHandshake: number | undefined;
+  get newHandshake(): number | undefined {
+    return this.#newHandshake;
+  }
+  set newHandshake(at: number | undefined) {
+    this.#newHandshake = at;
+    if (at !== undefined) this.#onSet(at);
+  }
+
   /** Zero every key: 540 s after the last session was derived. */
-  zeroKeyMaterial: number | undefined;
+  get zeroKeyMaterial(): number | undefined {
+    return this.#zeroKeyMaterial;
+  }
+  set zeroKeyMaterial(at: number | undefined) {
+    this.#zeroKeyMaterial = at;
+    if (at !== undefined) this.#onSet(at);
+  }
+
   /** Persistent keepalive: the interval after any authenticated packet either way. */
-  persistentKeepalive: number | undefined;
+  get persistentKeepalive(): number | undefined {
+    return this.#persistentKeepalive;
+  }
+  set persistentKeepalive(at: number | undefined) {
+    this.#persistentKeepalive = at;
+    if (at !== undefined) this.#onSet(at);
+  }
 
   /** Retransmits since the last initiation that was not a retry. */
   handshakeAttempts = 0;
@@ -28,10 +76,10 @@ export class PeerTimers {
   earliest(): number | undefined {
     return earlier(
       earlier(
-        earlier(earlier(this.retransmitHandshake, this.sendKeepalive), this.newHandshake),
-        this.zeroKeyMaterial,
+        earlier(earlier(this.#retransmitHandshake, this.#sendKeepalive), this.#newHandshake),
+        this.#zeroKeyMaterial,
       ),
-      this.persistentKeepalive,
+      this.#persistentKeepalive,
     );
   }
 }
