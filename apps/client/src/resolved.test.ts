@@ -34,8 +34,17 @@ test("systemd-resolved is recognised by resolv.conf pointing into its run direct
   const plain = join(dir, "plain.conf");
   writeFileSync(plain, "nameserver 198.18.1.1\n");
   const { path } = fakeResolvectl();
-  expect(usesResolved(link, { resolvectl: path, runDir })).toBe(true);
-  expect(usesResolved(plain, { resolvectl: path, runDir })).toBe(false);
+  const host = join(dir, "ns-host");
+  symlinkSync("net:[4026531840]", host);
+  const namespaces = { ours: host, init: host };
+  expect(usesResolved(link, { resolvectl: path, runDir, namespaces })).toBe(true);
+  expect(usesResolved(plain, { resolvectl: path, runDir, namespaces })).toBe(false);
+  // In a network namespace of its own (ip netns exec), the client rewrites the file itself.
+  const other = join(dir, "ns-other");
+  symlinkSync("net:[4026532999]", other);
+  expect(
+    usesResolved(link, { resolvectl: path, runDir, namespaces: { ours: other, init: host } }),
+  ).toBe(false);
   expect(usesResolved(link, { resolvectl: path, runDir: join(dir, "absent") })).toBe(false);
   expect(resolvedUpstreamsFile({ runDir })).toBe(join(runDir, "resolv.conf"));
 });
