@@ -91,7 +91,7 @@ export function runClient(options: RunOptions): Promise<number> {
           udp_port: tunnel.udpPort,
           aead: tunnel.aead,
           status_socket: tunnel.statusSocket ?? "none",
-          tun_offload: tunnel.device.tso ? "tso" : tunnel.device.vnetHeader ? "checksum" : "off",
+          tun_offload: tunnel.device.tso ? "tso" : tunnel.device.vnetHeader ? "refused" : "off",
           gateways: config.gateways.map((g) => `${g.id} ${formatHostPort(g.endpoint)}`),
           resources: config.resources.map((r) => `${r.id} ${formatIpNetwork(r.network)}`),
           dns_resources: config.dnsResources.map((r) => `${r.id} ${r.pattern.text} ${r.gateway}`),

@@ -45,7 +45,7 @@ const commands: readonly Command[] = [
   {
     name: "status",
     summary:
-      "Show a running tunnel's peers, handshakes and transfer (as `wg show`): [--interface NAME] [--json]",
+      "Show a running tunnel's peers, handshakes and transfer (as `wg show`): [--interface NAME] [--socket-dir DIR] [--json]",
     run: async (args, io) => (await import("./status.ts")).status(args, io),
   },
   {

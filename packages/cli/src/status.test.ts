@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { encodeKey } from "@fz/wireguard/keys";
 import { formatUapiDevice, type UapiDevice } from "@fz/wireguard/uapi";
 import { runCli } from "./cli.ts";
-import { describeDevice } from "./status.ts";
+import { describeDevice, status } from "./status.ts";
 
 const PRIVATE = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
 const PEER_A = new Uint8Array(32).fill(0xaa);
@@ -58,7 +58,7 @@ function fakeTunnel(answer: string): string {
     unix: join(dir, "tun-firezone.sock"),
     socket: {
       data(socket) {
-        socket.write(answer);
+        if (answer !== "") socket.write(answer);
       },
     },
   });
@@ -76,6 +76,7 @@ describe("describeDevice", () => {
     expect(lines[0]).toBe("interface: tun-firezone");
     expect(lines[1]).toMatch(/^ {2}public key: [A-Za-z0-9+/]{43}=$/);
     expect(lines.slice(2)).toEqual([
+      "  private key: (hidden)",
       "  listening port: 51820",
       "",
       `peer: ${encodeKey(PEER_B)}`,
@@ -127,6 +128,19 @@ describe("firezone status", () => {
     const run = collector();
     expect(await runCli(["status", "--socket-dir", dir, "-i", "tun-x"], run.io)).toBe(1);
     expect(run.err()).toContain(`no tunnel named tun-x is running here (no ${dir}/tun-x.sock)`);
+  });
+
+  test("a tunnel that accepts but never answers is given up on, naming the socket", async () => {
+    const dir = fakeTunnel("");
+    const run = collector();
+    expect(await status(["--socket-dir", dir], run.io, 200)).toBe(1);
+    expect(run.err()).toContain(`cannot read ${dir}/tun-firezone.sock: no answer within 0.2 s`);
+  });
+
+  test("--help says what it reads and its options", async () => {
+    const run = collector();
+    expect(await runCli(["status", "--help"], run.io)).toBe(0);
+    expect(run.out()).toContain("--socket-dir DIR");
   });
 
   test("a failing answer names the line", async () => {

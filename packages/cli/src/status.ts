@@ -1,29 +1,50 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_SOCKET_DIR } from "@fz/tunnel/config";
+import { DEFAULT_SOCKET_DIR, DEFAULT_TUN_NAME } from "@fz/tunnel/config";
 import { defaultDiffieHellman, encodeKey } from "@fz/wireguard";
-import { parseUapiDevice, type UapiDevice, type UapiPeer } from "@fz/wireguard/uapi";
+import { formatHostPort, parseUapiDevice, type UapiDevice } from "@fz/wireguard/uapi";
 import { type CliOutput, EXIT_USAGE } from "./cli.ts";
 
-const DEFAULT_INTERFACE = "tun-firezone";
+/** How long a tunnel may take to answer before `status` gives up on it. */
+const ANSWER_TIMEOUT_MS = 5000;
+
+const USAGE = `Usage: firezone status [--interface NAME] [--socket-dir DIR] [--json]
+
+Shows a running client's or gateway's peers, handshakes and transfer, as \`wg show\` does,
+from its status socket <socket-dir>/<interface>.sock.
+
+  -i, --interface NAME  the tunnel's tun_name (default ${DEFAULT_TUN_NAME})
+      --socket-dir DIR  the tunnel's socket_dir (default ${DEFAULT_SOCKET_DIR})
+      --json            the same facts as JSON
+  -h, --help            this help
+`;
 
 /**
  * `firezone status`: what a running client or gateway says on its status socket (the one
  * `wg show` reads), in `wg show`'s words with times and sizes made readable; `--json` for scripts.
  */
-export async function status(args: readonly string[], io: CliOutput): Promise<number> {
+export async function status(
+  args: readonly string[],
+  io: CliOutput,
+  answerTimeoutMs = ANSWER_TIMEOUT_MS,
+): Promise<number> {
   let options: { interface: string; socketDir: string; json: boolean };
   try {
     const { values } = parseArgs({
       args: [...args],
       options: {
-        interface: { type: "string", short: "i", default: DEFAULT_INTERFACE },
+        interface: { type: "string", short: "i", default: DEFAULT_TUN_NAME },
         "socket-dir": { type: "string", default: DEFAULT_SOCKET_DIR },
         json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
       },
     });
+    if (values.help === true) {
+      io.out(USAGE);
+      return 0;
+    }
     options = {
-      interface: values.interface ?? DEFAULT_INTERFACE,
+      interface: values.interface ?? DEFAULT_TUN_NAME,
       socketDir: values["socket-dir"] ?? DEFAULT_SOCKET_DIR,
       json: values.json ?? false,
     };
@@ -34,7 +55,7 @@ export async function status(args: readonly string[], io: CliOutput): Promise<nu
   const path = join(options.socketDir, `${options.interface}.sock`);
   let answer: string;
   try {
-    answer = await askDevice(path);
+    answer = await askDevice(path, answerTimeoutMs);
   } catch (error) {
     io.err(`firezone status: ${unreachable(path, options.interface, error)}\n`);
     return 1;
@@ -55,7 +76,8 @@ export async function status(args: readonly string[], io: CliOutput): Promise<nu
 /** `wg show`'s layout: the interface, then each peer, the most recently handshaken first. */
 export function describeDevice(name: string, device: UapiDevice, nowUnixMs: number): string {
   const lines = [`interface: ${name}`];
-  if (device.privateKey !== undefined) lines.push(`  public key: ${publicKeyOf(device)}`);
+  const publicKey = publicKeyOf(device);
+  if (publicKey !== undefined) lines.push(`  public key: ${publicKey}`, "  private key: (hidden)");
   if (device.listenPort !== undefined) lines.push(`  listening port: ${device.listenPort}`);
   const peers = [...device.peers].sort(
     (a, b) => (b.lastHandshakeUnixMs ?? 0) - (a.lastHandshakeUnixMs ?? 0),
@@ -63,7 +85,7 @@ export function describeDevice(name: string, device: UapiDevice, nowUnixMs: numb
   for (const peer of peers) {
     lines.push("", `peer: ${encodeKey(peer.publicKey)}`);
     if (peer.presharedKey !== undefined) lines.push("  preshared key: (hidden)");
-    if (peer.endpoint !== undefined) lines.push(`  endpoint: ${endpointText(peer)}`);
+    if (peer.endpoint !== undefined) lines.push(`  endpoint: ${formatHostPort(peer.endpoint)}`);
     lines.push(`  allowed ips: ${peer.allowedIps.join(", ") || "(none)"}`);
     if (peer.lastHandshakeUnixMs !== undefined) {
       lines.push(`  latest handshake: ${ago(nowUnixMs - peer.lastHandshakeUnixMs)}`);
@@ -81,11 +103,11 @@ export function describeDevice(name: string, device: UapiDevice, nowUnixMs: numb
 function toJson(name: string, device: UapiDevice) {
   return {
     interface: name,
-    publicKey: device.privateKey === undefined ? null : publicKeyOf(device),
+    publicKey: publicKeyOf(device) ?? null,
     listenPort: device.listenPort ?? null,
     peers: device.peers.map((peer) => ({
       publicKey: encodeKey(peer.publicKey),
-      endpoint: peer.endpoint === undefined ? null : endpointText(peer),
+      endpoint: peer.endpoint === undefined ? null : formatHostPort(peer.endpoint),
       allowedIps: peer.allowedIps,
       latestHandshake:
         peer.lastHandshakeUnixMs === undefined
@@ -98,15 +120,10 @@ function toJson(name: string, device: UapiDevice) {
   };
 }
 
-function publicKeyOf(device: UapiDevice): string {
+function publicKeyOf(device: UapiDevice): string | undefined {
   return device.privateKey === undefined
-    ? ""
+    ? undefined
     : encodeKey(defaultDiffieHellman.publicKey(device.privateKey));
-}
-
-function endpointText(peer: UapiPeer): string {
-  const { address, port } = peer.endpoint ?? { address: "", port: 0 };
-  return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 /** `1 minute, 5 seconds ago`, as wg prints it. */
@@ -144,7 +161,7 @@ function bytes(count: number): string {
 }
 
 /** Sends `get=1` and reads the answer up to its closing blank line. */
-async function askDevice(path: string): Promise<string> {
+async function askDevice(path: string, timeoutMs: number): Promise<string> {
   let received = "";
   let settle: (error?: Error) => void = () => {};
   const answered = new Promise<void>((resolve, reject) => {
@@ -155,7 +172,7 @@ async function askDevice(path: string): Promise<string> {
     socket: {
       data(_socket, chunk) {
         received += new TextDecoder().decode(chunk);
-        if (/(^|\n)errno=\d+\n\n$/.test(received)) settle();
+        if (/(^|\n)errno=-?\d+\n\n$/.test(received)) settle();
       },
       close() {
         settle(new Error("the socket closed before the answer ended"));
@@ -166,9 +183,14 @@ async function askDevice(path: string): Promise<string> {
     },
   });
   socket.write("get=1\n\n");
+  const timer = setTimeout(
+    () => settle(new Error(`no answer within ${timeoutMs / 1000} s`)),
+    timeoutMs,
+  );
   try {
     await answered;
   } finally {
+    clearTimeout(timer);
     socket.end();
   }
   return received;
@@ -180,10 +202,10 @@ function unreachable(path: string, name: string, error: unknown): string {
     return `no tunnel named ${name} is running here (no ${path}); start one with 'firezone client' or 'firezone gateway', or name it with --interface`;
   }
   if (code === "EACCES" || code === "EPERM") {
-    return `${path} is readable by root only: run 'sudo firezone status'`;
+    return `${path} belongs to the tunnel's user (root): run 'sudo firezone status'`;
   }
   if (code === "ECONNREFUSED") {
-    return `${path} is left over from a tunnel that is no longer running`;
+    return `${path} is left over from a tunnel that is no longer running: start it again, or remove the file`;
   }
   return `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`;
 }

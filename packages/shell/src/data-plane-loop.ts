@@ -11,7 +11,7 @@ import {
   writePacket,
 } from "@fz/tun";
 import type { PeerStatus, ResolveRequest, TunnelEvent, TunnelOutput } from "@fz/tunnel";
-import type { Endpoint } from "@fz/wireguard";
+import { type Endpoint, MessageType } from "@fz/wireguard";
 import type { DataPlaneStats } from "./data-plane-protocol.ts";
 import { DnsSocket } from "./dns-socket.ts";
 import { EndpointRecords } from "./endpoint-records.ts";
@@ -25,8 +25,6 @@ const SLOT_CAPACITY = 2048;
 /** Room in front of a packet for WireGuard's 16-byte header, so encryption happens in place. */
 const WIREGUARD_HEADER_BYTES = 16;
 const POLL_FOREVER = -1;
-/** WireGuard's message type of a data packet (the first byte of the datagram). */
-const TRANSPORT_MESSAGE = 4;
 /**
  * Readiness after readiness with nothing read: the descriptor is broken, not busy (a TUN
  * interface deleted under us reports readable forever and fails every read), and spinning on
@@ -99,7 +97,7 @@ export class DataPlaneLoop {
   #datagrams = 0;
   #droppedDatagrams = 0;
   #tunReadErrors = 0;
-  /** TUN reads that were not a packet we could take (a bad virtio header or super-packet). */
+  /** TUN reads we could not take (a bad virtio header or super-packet), and segments too big for a slot. */
   #tunMalformed = 0;
   /** TUN reads that were TCP super-packets, cut into segments here (TSO). */
   #tunSuperPackets = 0;
@@ -254,18 +252,24 @@ export class DataPlaneLoop {
       }
       const datagram = new Uint8Array(pool.buffer, record + headroom, length);
       try {
-        if (offload !== undefined && datagram[0] === TRANSPORT_MESSAGE) {
+        const inPlace = this.#openInPlace[i];
+        if (
+          offload !== undefined &&
+          inPlace !== undefined &&
+          datagram[0] === MessageType.Transport
+        ) {
           // Opened in place, the packet stays in its slot until the batch's TUN writes, which
           // merge each TCP flow's run of segments into one super-packet.
-          const result = core.handleDatagram(
-            from,
-            datagram,
-            this.#openInPlace[i] ?? this.#openView,
-            now,
-          );
-          if (result.kind !== "tun" || result.packet.buffer !== pool.buffer)
+          const result = core.handleDatagram(from, datagram, inPlace, now);
+          const held =
+            result.kind === "tun" &&
+            result.packet.buffer === pool.buffer &&
+            result.packet.byteOffset === inPlace.byteOffset;
+          if (!held) {
+            // Anything else goes after what is held, so that no flow's packets change order.
+            this.#tunWriteErrors += offload.flush(this.#tunFd, this.#pointerOf);
             this.#handle(result, true);
-          else if (!offload.hold(result.packet)) {
+          } else if (!offload.hold(result.packet)) {
             this.#tunWriteErrors += offload.flush(this.#tunFd, this.#pointerOf);
             offload.hold(result.packet);
           }
@@ -323,7 +327,8 @@ export class DataPlaneLoop {
     const now = this.#now();
     let used = 0;
     let packets = 0;
-    for (let reads = 0; reads < BATCH; reads++) {
+    // Bounded by packets, not reads: one read may be 50 segments, and the other descriptors wait.
+    for (let reads = 0; reads < BATCH && packets < BATCH; reads++) {
       const length = readPacket(this.#tunFd, offload.pointer, offload.buffer.length);
       if (length < 0) {
         if (length === READ_FAILED) {

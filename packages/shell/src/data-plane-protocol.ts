@@ -56,7 +56,7 @@ export interface DataPlaneStats {
   /** Datagrams larger than a slot, and those from no IP address. */
   readonly droppedDatagrams: number;
   readonly tunReadErrors: number;
-  /** TUN reads that were not a packet we could take (a bad virtio header or super-packet). */
+  /** TUN reads we could not take (a bad virtio header or super-packet), and segments too big for a slot. */
   readonly tunMalformed: number;
   /** TUN reads that were TCP super-packets, cut into segments here (TSO). */
   readonly tunSuperPackets: number;

@@ -68,9 +68,17 @@ function obey(loop: DataPlaneLoop, command: DataPlaneCommand): void {
     case "resolved":
       loop.resolved(command.id, command.addresses);
       return;
-    case "ask":
-      report({ type: "answer", id: command.id, answer: answer(loop, command.question) });
+    case "ask": {
+      let value: unknown;
+      try {
+        value = answer(loop, command.question);
+      } catch {
+        // A question is never worth the tunnel: the main thread gets its fallback.
+        value = undefined;
+      }
+      report({ type: "answer", id: command.id, answer: value });
       return;
+    }
     case "stop":
       loop.stop();
       return;

@@ -136,10 +136,12 @@ export class DataPlane {
             .then((addresses) => this.#command({ type: "resolved", id, addresses }));
           return;
         }
-        case "answer":
-          this.#waiters.get(message.id)?.resolve(message.answer as never);
+        case "answer": {
+          const waiter = this.#waiters.get(message.id);
           this.#waiters.delete(message.id);
+          waiter?.resolve((message.answer ?? waiter.fallback) as never);
           return;
+        }
         case "stopped":
           stopped();
           return;

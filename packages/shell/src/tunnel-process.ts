@@ -110,15 +110,27 @@ async function serveStatus(
         privateKey: settings.privateKey,
         listenPort,
         peers: (await dataPlane.peers()).map((peer) => ({
-          ...peer,
+          publicKey: peer.publicKey,
+          presharedKey: peer.presharedKey,
+          endpoint: peer.endpoint,
           lastHandshakeUnixMs:
             peer.handshakeAgeMs === undefined ? undefined : Date.now() - peer.handshakeAgeMs,
+          rxBytes: peer.rxBytes,
+          txBytes: peer.txBytes,
+          persistentKeepaliveSeconds: peer.persistentKeepaliveSeconds,
+          allowedIps: peer.allowedIps,
         })),
       }),
     });
   } catch (error) {
     // The tunnel is worth more than its status socket.
-    logger.warn("cannot serve the status socket", { dir: settings.socketDir, error });
+    logger.warn(
+      "cannot serve the status socket; set socket_dir to a directory this process may write",
+      {
+        dir: settings.socketDir,
+        error,
+      },
+    );
     return undefined;
   }
 }

@@ -108,6 +108,45 @@ describe("UapiServer", () => {
     expect(existsSync(join(dir, "tun-test.sock"))).toBe(false);
   });
 
+  test("a client that asks without reading gets its next answer only when the last has left", async () => {
+    let built = 0;
+    const device = { peers: Array.from({ length: 4096 }, (_, i) => peer(i)) };
+    const dir = mkdtempSync(join(tmpdir(), "fz-uapi-"));
+    dirs.push(dir);
+    const logger = new Logger({ level: "TRACE", sinks: [streamSink(() => {}, "json")] });
+    const server = await UapiServer.start({
+      dir,
+      interfaceName: "tun-test",
+      logger,
+      device: async () => {
+        built++;
+        return device;
+      },
+    });
+    if (server === undefined) throw new Error("not started");
+    servers.push(server);
+    const socket = await Bun.connect({ unix: server.path, socket: { data() {} } });
+    socket.pause?.();
+    socket.write("get=1\n\n".repeat(100));
+    await Bun.sleep(300);
+    socket.end();
+    // Each answer is about 1.2 MB; without backpressure all 100 would have been built.
+    expect(built).toBeLessThanOrEqual(3);
+  });
+
+  test("close removes only the socket file this server made", async () => {
+    const first = await startServer({ peers: [] });
+    const path = first.server?.path ?? "";
+    rmSync(path);
+    const second = await startServer({ peers: [peer(5)] }, first.dir);
+    first.server?.close();
+    expect(existsSync(path)).toBe(true);
+    expect(parseUapiDevice(await ask(path, "get=1\n\n"))).toMatchObject({
+      peers: [{ rxBytes: 50 }],
+    });
+    expect(second.server).toBeDefined();
+  });
+
   test.skipIf(process.getuid?.() !== 0 || !Bun.which("wg") || !Bun.which("unshare"))(
     "the real `wg show` reads it (the socket dir bind-mounted on /run/wireguard privately)",
     async () => {

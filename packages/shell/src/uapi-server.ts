@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, unlinkSync } from "node:fs";
+import { linkSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "@fz/log";
 import {
@@ -25,7 +25,8 @@ export interface UapiServerOptions {
 
 interface Connection {
   received: string;
-  pending: Uint8Array;
+  /** Bytes of answers not yet taken by the socket, oldest first. */
+  readonly pending: Uint8Array[];
   busy: boolean;
 }
 
@@ -34,71 +35,119 @@ interface Connection {
  * `wg show` and `firezone status` can read the peers, handshakes and transfer counts of a
  * running tunnel. `set` is refused (EPERM): the config file is where settings live. The socket
  * is for its owner alone (umask 077), since the answer carries the private key as wg expects.
+ * A client gets its next answer only once the last one has left: one that asks without reading
+ * costs at most one answer of memory.
  */
 export class UapiServer {
   readonly path: string;
   readonly #listener: UnixSocketListener<Connection>;
+  /** The socket file we made (inode and change time), so `close` never removes another's. */
+  readonly #identity: string;
 
   private constructor(path: string, listener: UnixSocketListener<Connection>) {
     this.path = path;
     this.#listener = listener;
+    this.#identity = identityOf(path);
   }
 
   /**
-   * Listens on the socket; if a live process already answers there (the same interface name in
-   * another network namespace), logs why and returns undefined: the tunnel runs on without it.
+   * Listens on the socket. A file already there is probed only when listening fails: a live
+   * process answering there (the same interface name in another network namespace) keeps it,
+   * the tunnel runs on without a status socket and says how to give it one; a stale file from a
+   * tunnel that died is replaced.
    */
   static async start(options: UapiServerOptions): Promise<UapiServer | undefined> {
     const path = join(options.dir, `${options.interfaceName}.sock`);
     mkdirSync(options.dir, { recursive: true, mode: 0o755 });
-    if (existsSync(path)) {
-      if (await answers(path)) {
-        options.logger.warn("status socket in use by another process; not serving it", { path });
-        return undefined;
-      }
-      unlinkSync(path);
+    const first = listen(path, options);
+    if (first !== undefined) return new UapiServer(path, first);
+    if (await answers(path)) {
+      options.logger.warn(
+        "status socket in use by another process; not serving it (set socket_dir or tun_name to give this tunnel its own)",
+        { path },
+      );
+      return undefined;
     }
-    const previousMask = process.umask(0o077);
-    try {
-      const listener = Bun.listen<Connection>({
-        unix: path,
-        socket: {
-          open(socket) {
-            socket.data = { received: "", pending: new Uint8Array(0), busy: false };
-          },
-          data(socket, bytes) {
-            socket.data.received += new TextDecoder().decode(bytes);
-            if (socket.data.received.length > MAX_REQUEST_BYTES) {
-              socket.end();
-              return;
-            }
-            void serve(socket, options);
-          },
-          drain(socket) {
-            flush(socket);
-          },
-        },
-      });
-      return new UapiServer(path, listener);
-    } finally {
-      process.umask(previousMask);
-    }
+    rmSync(path, { force: true });
+    const second = listen(path, options);
+    if (second === undefined) throw new Error(`cannot listen on ${path}`);
+    return new UapiServer(path, second);
   }
 
-  /** Stops listening and removes the socket file. */
+  /** Stops listening and removes the socket file, if it is still the one this server made. */
   close(): void {
+    let ours = false;
+    try {
+      ours = identityOf(this.path) === this.#identity;
+    } catch {
+      // Already gone.
+    }
+    if (ours) {
+      this.#listener.stop(true);
+      rmSync(this.path, { force: true });
+      return;
+    }
+    // Bun unlinks the listening path on stop, whoever's file it is now: keep the other one's.
+    const kept = `${this.path}.${process.pid}.kept`;
+    try {
+      linkSync(this.path, kept);
+    } catch {
+      this.#listener.stop(true);
+      return;
+    }
     this.#listener.stop(true);
-    if (existsSync(this.path)) unlinkSync(this.path);
+    renameSync(kept, this.path);
   }
 }
 
-/** Answers every whole request received so far, one at a time and in order. */
+/** Inode numbers are reused at once on tmpfs; with the change time they name one file. */
+function identityOf(path: string): string {
+  const stat = statSync(path, { bigint: true });
+  return `${stat.ino}:${stat.ctimeNs}`;
+}
+
+/** Listens on `path`; undefined when something is in the way (EADDRINUSE). */
+function listen(
+  path: string,
+  options: UapiServerOptions,
+): UnixSocketListener<Connection> | undefined {
+  const previousMask = process.umask(0o077);
+  try {
+    return Bun.listen<Connection>({
+      unix: path,
+      socket: {
+        open(socket) {
+          socket.data = { received: "", pending: [], busy: false };
+        },
+        data(socket, bytes) {
+          socket.data.received += new TextDecoder().decode(bytes);
+          if (socket.data.received.length > MAX_REQUEST_BYTES) {
+            socket.end();
+            return;
+          }
+          void serve(socket, options);
+        },
+        drain(socket) {
+          if (flush(socket)) void serve(socket, options);
+        },
+      },
+    });
+  } catch (error) {
+    if ((error as { code?: unknown }).code === "EADDRINUSE") return undefined;
+    throw error;
+  } finally {
+    process.umask(previousMask);
+  }
+}
+
+/** Answers whole requests in order, each only after the previous answer has left. */
 async function serve(socket: Socket<Connection>, options: UapiServerOptions): Promise<void> {
   const connection = socket.data;
   if (connection.busy) return;
   connection.busy = true;
   try {
     for (let taken = takeUapiRequest(connection.received); taken; ) {
+      if (connection.pending.length > 0) return;
       connection.received = taken.rest;
       const { request } = taken;
       if ("kind" in request) {
@@ -123,21 +172,22 @@ async function serve(socket: Socket<Connection>, options: UapiServerOptions): Pr
 }
 
 function send(socket: Socket<Connection>, text: string): void {
-  const bytes = new TextEncoder().encode(text);
-  const { pending } = socket.data;
-  const joined = new Uint8Array(pending.length + bytes.length);
-  joined.set(pending);
-  joined.set(bytes, pending.length);
-  socket.data.pending = joined;
+  socket.data.pending.push(new TextEncoder().encode(text));
   flush(socket);
 }
 
-/** Writes what the socket takes now; `drain` calls again for the rest of a large answer. */
-function flush(socket: Socket<Connection>): void {
+/** Writes what the socket takes now; true once nothing is left (`drain` calls again until then). */
+function flush(socket: Socket<Connection>): boolean {
   const { pending } = socket.data;
-  if (pending.length === 0) return;
-  const written = socket.write(pending);
-  socket.data.pending = written > 0 ? pending.subarray(written) : pending;
+  for (let chunk = pending[0]; chunk !== undefined; chunk = pending[0]) {
+    const written = socket.write(chunk);
+    if (written < chunk.length) {
+      pending[0] = chunk.subarray(Math.max(0, written));
+      return false;
+    }
+    pending.shift();
+  }
+  return true;
 }
 
 /** Whether something accepts connections on the socket at `path`. */

@@ -26,6 +26,7 @@ export {
   AEAD_SETTINGS,
   type AeadSetting,
   DEFAULT_SOCKET_DIR,
+  DEFAULT_TUN_NAME,
   type ShellSettings,
 } from "./config/shell-settings.ts";
 export type { CoreOptions } from "./core-options.ts";

@@ -23,6 +23,7 @@ export { nobleX25519 } from "./crypto/x25519.ts";
 export { defaultDiffieHellman } from "./crypto/x25519-default.ts";
 export { nodeX25519 } from "./crypto/x25519-node.ts";
 export { Device, type DeviceConfig, type Endpoint } from "./device.ts";
+export { formatHostPort } from "./endpoint-text.ts";
 export { DuplicatePeerError, InvalidConfigError } from "./errors.ts";
 export {
   COOKIE_REPLY_BYTES,
@@ -52,14 +53,3 @@ export { REPLAY_WINDOW_SIZE, ReplayWindow } from "./replay-window.ts";
 export type { TunnResult, WireGuardErrorKind } from "./result.ts";
 export { isAfter, TAI64N_BYTES, tai64n } from "./tai64n.ts";
 export { paddingFor, sealedSize } from "./transport.ts";
-export {
-  formatUapiDevice,
-  formatUapiErrno,
-  parseUapiDevice,
-  takeUapiRequest,
-  type UapiDevice,
-  UapiErrno,
-  type UapiParseError,
-  type UapiPeer,
-  type UapiRequest,
-} from "./uapi.ts";

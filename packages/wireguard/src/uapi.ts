@@ -1,4 +1,7 @@
 import { isZero } from "./bytes.ts";
+import { formatHostPort } from "./endpoint-text.ts";
+
+export { formatHostPort };
 
 /**
  * WireGuard's cross-platform userspace API (wireguard.com/xplatform): `key=value` lines over a
@@ -55,14 +58,11 @@ export function formatUapiDevice(device: UapiDevice): string {
     lines.push(`public_key=${toHex(peer.publicKey)}`);
     if (peer.presharedKey !== undefined) lines.push(`preshared_key=${toHex(peer.presharedKey)}`);
     lines.push("protocol_version=1");
-    if (peer.endpoint !== undefined) {
-      const { address, port } = peer.endpoint;
-      lines.push(`endpoint=${address.includes(":") ? `[${address}]` : address}:${port}`);
-    }
+    if (peer.endpoint !== undefined) lines.push(`endpoint=${formatHostPort(peer.endpoint)}`);
     const handshake = peer.lastHandshakeUnixMs ?? 0;
     const seconds = Math.floor(handshake / 1000);
     lines.push(`last_handshake_time_sec=${seconds}`);
-    lines.push(`last_handshake_time_nsec=${Math.round((handshake - seconds * 1000) * 1e6)}`);
+    lines.push(`last_handshake_time_nsec=${Math.floor((handshake - seconds * 1000) * 1e6)}`);
     lines.push(`tx_bytes=${peer.txBytes}`);
     lines.push(`rx_bytes=${peer.rxBytes}`);
     lines.push(`persistent_keepalive_interval=${peer.persistentKeepaliveSeconds}`);
@@ -153,9 +153,12 @@ function readPeerField(peer: MutablePeer, key: string, value: string): string | 
     case "last_handshake_time_nsec": {
       const number = wholeNumber(value, Number.MAX_SAFE_INTEGER);
       if (number === undefined) return "expected a whole number";
-      const ms = key === "last_handshake_time_sec" ? number * 1000 : number / 1e6;
-      const total = (peer.lastHandshakeUnixMs ?? 0) + ms;
-      peer.lastHandshakeUnixMs = total === 0 ? undefined : total;
+      // Seconds come first; 0 seconds is "never", as wg shows it, whatever the nanoseconds.
+      if (key === "last_handshake_time_sec") {
+        peer.lastHandshakeUnixMs = number === 0 ? undefined : number * 1000;
+      } else if (peer.lastHandshakeUnixMs !== undefined) {
+        peer.lastHandshakeUnixMs += number / 1e6;
+      }
       return undefined;
     }
     case "rx_bytes":

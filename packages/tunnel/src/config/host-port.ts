@@ -1,6 +1,9 @@
 import { formatIpAddress, parseIpAddress } from "@fz/ip-packet";
 import type { Endpoint } from "@fz/wireguard";
 
+/** Endpoints are written as WireGuard writes them, so `parseHostPort` reads them back. */
+export { formatHostPort } from "@fz/wireguard/uapi";
+
 /**
  * Reads `198.19.0.53`, `198.19.0.53:5353`, `fd00::53` or `[fd00::53]:5353` (a bare IPv6 address
  * takes no port) as an address in canonical text and a port; `defaultPort` when none is written,
@@ -16,11 +19,4 @@ export function parseHostPort(text: string, defaultPort?: number): Endpoint | un
   if (address === undefined || port === undefined || !(port >= 1 && port <= 65535))
     return undefined;
   return { address: formatIpAddress(address), port };
-}
-
-/** `198.18.1.1:51820` or `[fd00::1]:51820`: the form `parseHostPort` reads back. */
-export function formatHostPort(endpoint: Endpoint): string {
-  return endpoint.address.includes(":")
-    ? `[${endpoint.address}]:${endpoint.port}`
-    : `${endpoint.address}:${endpoint.port}`;
 }

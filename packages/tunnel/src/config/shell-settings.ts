@@ -18,12 +18,15 @@ export interface ShellSettings {
   readonly tunOffload: boolean;
 }
 
+/** The TUN interface's name when the config does not set `tun_name`. */
+export const DEFAULT_TUN_NAME = "tun-firezone";
+
 /** Where userspace WireGuard puts its sockets, and where `wg` looks for them. */
 export const DEFAULT_SOCKET_DIR = "/var/run/wireguard";
 
 export function readShellSettings(read: FieldReader, top: Record<string, unknown>): ShellSettings {
   const tunName =
-    read.optionalString(top, "tun_name", "tun_name", "tun-firezone") ?? "tun-firezone";
+    read.optionalString(top, "tun_name", "tun_name", DEFAULT_TUN_NAME) ?? DEFAULT_TUN_NAME;
   if (new TextEncoder().encode(tunName).length > 15) {
     read.problem(
       "tun_name",
