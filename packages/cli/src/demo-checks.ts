@@ -1,15 +1,17 @@
-import { BlockList, isIPv6 } from "node:net";
+import { isIPv6 } from "node:net";
 import type { NetnsHost } from "@fz/netns";
+import {
+  DNS_PROXY_V4_RANGE,
+  formatIpNetwork,
+  networkContains,
+  parseIpNetwork,
+} from "@fz/tunnel/config";
 
 /** One thing the demo tried through the tunnel, and what it saw. */
 export interface CheckResult {
   readonly ok: boolean;
   readonly line: string;
 }
-
-const PROXY_RANGE_V4 = "100.96.0.0/11";
-const proxyIps = new BlockList();
-proxyIps.addSubnet("100.96.0.0", 11, "ipv4");
 
 /** `ping -c 3` from `host`: passes when a reply came, and tells the replies and the mean RTT. */
 export function ping(host: NetnsHost, address: string): CheckResult {
@@ -65,13 +67,12 @@ export function resolveToProxyIp(host: NetnsHost, name: string): CheckResult {
   const address = result.stdout.split(/\s+/)[0] ?? "";
   const what = `${name} resolves`;
   if (address === "") return { ok: false, line: `${what}: no answer (exit ${result.exitCode})` };
-  if (!proxyIps.check(address, "ipv4")) {
-    return {
-      ok: false,
-      line: `${what} to ${address}, which is not a proxy IP (${PROXY_RANGE_V4})`,
-    };
+  const range = formatIpNetwork(DNS_PROXY_V4_RANGE);
+  const answer = parseIpNetwork(address);
+  if (answer === undefined || !networkContains(DNS_PROXY_V4_RANGE, answer.address)) {
+    return { ok: false, line: `${what} to ${address}, which is not a proxy IP (${range})` };
   }
-  return { ok: true, line: `${what} to ${address}, a proxy IP from ${PROXY_RANGE_V4}` };
+  return { ok: true, line: `${what} to ${address}, a proxy IP from ${range}` };
 }
 
 function lastLine(text: string): string {

@@ -5,8 +5,6 @@ import { defaultDiffieHellman, defaultRandom, encodeKey } from "@fz/wireguard";
 export const DEMO_NAME = "app.demo.internal";
 /** The resource LAN's DNS server, where the gateway looks DEMO_NAME up. */
 export const DEMO_DNS_SERVER = "198.19.0.53";
-/** The client's first sentinel DNS server, which answers for DNS resources (README, "DNS resources"). */
-export const FIRST_SENTINEL = "100.100.111.1";
 export const DEMO_TUNNEL_IPV4 = "100.64.0.2";
 export const DEMO_TUNNEL_IPV6 = "fd00:2021:1111::2";
 export const DEMO_LISTEN_PORT = 51820;
@@ -34,7 +32,7 @@ export interface DemoConfigOptions {
   readonly resourceLan6: string;
   /** Whether DEMO_NAME is a DNS resource (dnsmasq runs on the resource LAN). */
   readonly dnsResource: boolean;
-  /** Whether the client points the namespace's resolv.conf at its sentinels itself. */
+  /** Whether the client points resolv.conf at its sentinels: only once it is the namespace's own. */
   readonly setSystemResolver: boolean;
 }
 

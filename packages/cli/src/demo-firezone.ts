@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { NetnsHost } from "@fz/netns";
 import type { CheckResult } from "./demo-checks.ts";
+import { Interrupted, type StopSignal } from "./demo-signals.ts";
 
 /** This CLI's entry point, run again as `firezone client` and `firezone gateway`. */
 const FIREZONE_MAIN = join(import.meta.dir, "main.ts");
@@ -23,14 +24,14 @@ export interface FirezoneChild {
 /**
  * Runs `firezone <role> --config <file>` inside `host` and resolves once its JSON log in
  * `logDir` says `<role> started`; throws with the end of its stderr if it exits or takes too
- * long. `shouldGiveUp` lets a Ctrl-C end the wait early.
+ * long, and `Interrupted` once `stopSignal()` tells of a Ctrl-C or the like.
  */
 export async function startFirezone(
   host: NetnsHost,
   role: "client" | "gateway",
   configPath: string,
   logDir: string,
-  shouldGiveUp: () => boolean,
+  stopSignal: () => StopSignal | undefined,
 ): Promise<FirezoneChild> {
   // A session of its own: a Ctrl-C in the terminal reaches the demo only, which then stops the
   // client before the gateway, each once. setsid(1) execs in place here (the child leads no
@@ -44,7 +45,12 @@ export async function startFirezone(
   const deadline = Date.now() + START_TIMEOUT_MS;
   let started = startedRecord(logDir, role);
   while (started === undefined) {
-    if (child.exitCode !== null || Date.now() > deadline || shouldGiveUp()) {
+    const signal = stopSignal();
+    if (signal !== undefined) {
+      child.kill("SIGKILL");
+      throw new Interrupted(signal);
+    }
+    if (child.exitCode !== null || Date.now() > deadline) {
       child.kill("SIGKILL");
       const why = child.exitCode === null ? "did not start in time" : `exited ${child.exitCode}`;
       throw new Error(`firezone ${role} ${why}: ${stderr().trim() || "no output"}`);

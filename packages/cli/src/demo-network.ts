@@ -1,4 +1,4 @@
-import { realpathSync } from "node:fs";
+import { randomUUID } from "node:crypto";
 import { Addresses, addAddress, dnsmasqListeningOn, type NetnsHost, tryRun } from "@fz/netns";
 import { DEMO_DNS_SERVER, DEMO_NAME } from "./demo-config.ts";
 
@@ -21,24 +21,33 @@ export function existingNamespaces(prefix: string): string[] {
 }
 
 /**
- * Whether systemd-resolved manages this machine's resolv.conf. A client that sees it (inside a
- * namespace too: `ip netns exec` mounts over the symlink's target) asks the host's resolved
- * through resolvectl, which knows nothing of the namespace's TUN device.
+ * Gives `host` its own resolv.conf (/etc/netns/NAME/resolv.conf) with a line no other file has,
+ * and says whether programs there see it as /etc/resolv.conf. `ip netns exec` only tries to
+ * bind-mount it there and runs the command anyway when that fails (no /etc/resolv.conf on the
+ * machine, a dangling symlink): a client told to set the system resolver would then rewrite
+ * the machine's own file.
  */
-export function hostUsesResolved(): boolean {
-  try {
-    const target = realpathSync("/etc/resolv.conf");
-    return target.startsWith("/run/systemd/resolve/") && Bun.which("resolvectl") !== null;
-  } catch {
-    return false;
-  }
+export function giveOwnResolvConf(host: NetnsHost): boolean {
+  const marker = `# ${host.name}'s own resolv.conf (firezone demo ${randomUUID()}); the client points it at its sentinels`;
+  host.writeResolvConf(`${marker}\n`);
+  return seesResolvConf(host, marker);
 }
 
-/** dnsmasq on the resource LAN's DNS address, answering DEMO_NAME and nothing else. */
+/** Whether /etc/resolv.conf, as programs in `host` see it, has the line `marker`. */
+export function seesResolvConf(host: NetnsHost, marker: string): boolean {
+  return host.tryExec(["cat", "/etc/resolv.conf"]).stdout.split("\n").includes(marker);
+}
+
+/**
+ * dnsmasq on the resource LAN's DNS address, answering DEMO_NAME and nothing else. In a session
+ * of its own, as the HTTP server and the firezone processes: a Ctrl-C in the terminal reaches the
+ * demo only, not what its checks talk to.
+ */
 export async function startDnsmasq(resource: NetnsHost): Promise<void> {
   addAddress(resource, "eth0", `${DEMO_DNS_SERVER}/24`);
   const dnsmasq = resource.spawn(
     [
+      "setsid",
       ...dnsmasqListeningOn(DEMO_DNS_SERVER),
       `--host-record=${DEMO_NAME},${Addresses.resource4},${Addresses.resource6}`,
       `--local=/${DEMO_NAME.split(".").slice(1).join(".")}/`,
@@ -69,10 +78,13 @@ for (const hostname of process.argv.slice(1)) {
 console.log("ready");
 `;
 
-/** A small HTTP server on the resource's IPv4 and IPv6 addresses; resolves once it listens. */
+/**
+ * A small HTTP server on the resource's IPv4 and IPv6 addresses, in a session of its own (as
+ * dnsmasq); resolves once it listens.
+ */
 export async function startHttpServer(resource: NetnsHost): Promise<void> {
   const server = resource.spawn(
-    [process.execPath, "-e", HTTP_SERVER, Addresses.resource4, Addresses.resource6],
+    ["setsid", process.execPath, "-e", HTTP_SERVER, Addresses.resource4, Addresses.resource6],
     { stdout: "pipe", stderr: "pipe" },
   );
   const ready = (async () => {

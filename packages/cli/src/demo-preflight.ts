@@ -18,7 +18,12 @@ export interface Machine {
 export const thisMachine: Machine = {
   uid: process.getuid?.(),
   exists: existsSync,
-  have: (program) => Bun.which(program) !== null,
+  // The PATH the demo's children get (process.env, as it is now); Bun.which alone reads the
+  // one the process started with.
+  have: (program) => {
+    const path = process.env.PATH;
+    return Bun.which(program, path === undefined ? {} : { PATH: path }) !== null;
+  },
 };
 
 export interface Preflight {

@@ -40,12 +40,19 @@ export class DemoReport {
     this.check({ ok: false, line });
   }
 
-  summary(): void {
+  /** The tally; after an interruption, of the checks that ran before it. */
+  summary(interruptedBy?: string): void {
     const total = this.#passed + this.#failed;
-    this.#io.out(
-      this.#failed === 0
-        ? `\nAll ${total} checks passed.\n`
-        : `\n${this.#failed} of ${total} checks failed.\n`,
-    );
+    if (interruptedBy !== undefined) {
+      this.#io.out(
+        `\nInterrupted by ${interruptedBy}: ${this.#failed} of the ${total} checks that ran failed.\n`,
+      );
+    } else {
+      this.#io.out(
+        this.#failed === 0
+          ? `\nAll ${total} checks passed.\n`
+          : `\n${this.#failed} of ${total} checks failed.\n`,
+      );
+    }
   }
 }

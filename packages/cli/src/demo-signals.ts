@@ -1,6 +1,18 @@
 const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-type StopSignal = (typeof STOP_SIGNALS)[number];
-const EXIT_STATUS: Record<StopSignal, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+export type StopSignal = (typeof STOP_SIGNALS)[number];
+/** 128 + the signal's number, as a shell reports a command a signal ended. */
+export const EXIT_STATUS: Record<StopSignal, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+
+/** Thrown where a signal stops the demo's set-up or checks; cleaning up still follows. */
+export class Interrupted extends Error {
+  readonly signal: StopSignal;
+
+  constructor(signal: StopSignal) {
+    super(`interrupted by ${signal}`);
+    this.name = "Interrupted";
+    this.signal = signal;
+  }
+}
 
 /** Ctrl-C and friends while the demo runs: the first asks it to stop, a second forces it. */
 export interface StopRequests {

@@ -1,12 +1,11 @@
 import { parseArgs } from "node:util";
-import type { CliOutput } from "./cli.ts";
+import { type CliOutput, EXIT_USAGE } from "./cli.ts";
 import { existingNamespaces } from "./demo-network.ts";
 import { checkMachine, thisMachine } from "./demo-preflight.ts";
 import { DemoReport } from "./demo-report.ts";
 import { runDemo } from "./demo-run.ts";
+import { EXIT_STATUS } from "./demo-signals.ts";
 
-/** As cli.ts's EXIT_USAGE (BSD sysexits' EX_USAGE). */
-const EXIT_USAGE = 64;
 const DEFAULT_PREFIX = "fzdemo";
 /** Namespace names are `<prefix>-client` and the like: keep them plain and short. */
 const PREFIX_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
@@ -24,7 +23,10 @@ Options:
   -h, --help     Show this help
 `;
 
-/** `firezone demo`: a self-contained run of the client and gateway; 0 when every check passed. */
+/**
+ * `firezone demo`: a self-contained run of the client and gateway; 0 when every check passed,
+ * 128 + the signal's number when one interrupted it.
+ */
 export async function demo(args: readonly string[], io: CliOutput): Promise<number> {
   let values: { prefix?: string; keep?: boolean; help?: boolean };
   try {
@@ -81,7 +83,7 @@ export async function demo(args: readonly string[], io: CliOutput): Promise<numb
     return 1;
   }
 
-  await runDemo(
+  const interruptedBy = await runDemo(
     {
       prefix,
       keep: values.keep === true,
@@ -90,6 +92,7 @@ export async function demo(args: readonly string[], io: CliOutput): Promise<numb
     },
     report,
   );
-  report.summary();
+  report.summary(interruptedBy);
+  if (interruptedBy !== undefined) return EXIT_STATUS[interruptedBy];
   return report.failed === 0 ? 0 : 1;
 }
