@@ -172,9 +172,9 @@ function operations(family: Family): Record<string, [string, Operation]> {
   const runSegments = runSegmentsFor(family);
   const coalescer = new TcpCoalescer(new Uint8Array(VNET_HDR_BYTES + 65535));
   let held = 0;
-  const emit = (bytes: Uint8Array, merged: boolean) => {
+  const emit = (_bytes: Uint8Array, merged: boolean, length: number) => {
     if (!merged) throw new Error("the run did not merge");
-    sink += bytes.length;
+    sink += length;
   };
   return {
     incremental: [
@@ -298,8 +298,8 @@ for (const family of FAMILIES) {
   const coalescer = new TcpCoalescer(new Uint8Array(VNET_HDR_BYTES + 65535));
   for (const segment of segments) coalescer.add(segment);
   const writes: Uint8Array[] = [];
-  coalescer.flush((bytes, merged) => {
-    if (merged) writes.push(bytes.slice(VNET_HDR_BYTES));
+  coalescer.flush((bytes, merged, length) => {
+    if (merged) writes.push(bytes.slice(VNET_HDR_BYTES, length));
   });
   const segmenter = new TcpSegmenter();
   const again = writes.length === 1 ? segmenter.begin(writes[0] ?? new Uint8Array(), GSO_SIZE) : 0;

@@ -123,7 +123,7 @@ export {
   type P2pEvent,
 } from "./p2p-events.ts";
 export { TCP_FIELD, TCP_HEADER_LEN, TcpFlag, TcpPacket } from "./tcp.ts";
-export { TCP_COALESCER_MAX_RUNS, TcpCoalescer } from "./tcp-coalescer.ts";
+export { TCP_COALESCER_MAX_RUNS, TcpCoalescer, type TcpCoalescerEmit } from "./tcp-coalescer.ts";
 export { TcpSegmenter } from "./tcp-segmenter.ts";
 export { asIcmpv4, asIcmpv6, asTcp, asUdp, isPartial } from "./transport.ts";
 export {
@@ -143,6 +143,5 @@ export {
   VNET_F_NEEDS_CSUM,
   VNET_HDR_BYTES,
   VnetHeader,
-  writeEmptyVnetHeader,
 } from "./virtio-net-header.ts";
 export { isWireError, type WireError, type WireErrorKind, wireError } from "./wire-error.ts";

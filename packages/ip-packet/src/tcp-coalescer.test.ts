@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import {
   buildTcpPacket,
+  buildUdpPacket,
   completePartialChecksum,
   fillChecksums,
   foldChecksum,
@@ -10,6 +11,7 @@ import {
   Ipv4Packet,
   ipv4PseudoHeaderSum,
   ipv6PseudoHeaderSum,
+  isWireError,
   parseIpPacket,
   TCP_COALESCER_MAX_RUNS,
   TcpCoalescer,
@@ -27,7 +29,10 @@ import { fromHex, hex, ok } from "../test/support.ts";
 
 const MERGE_BUFFER_BYTES = VNET_HDR_BYTES + 65535;
 
-/** One call of `emit`: a copy of its bytes (the merge buffer is reused) and the view itself. */
+/**
+ * One call of `emit`: a copy of the bytes it writes (the merge buffer is reused) and the view
+ * it was given.
+ */
 interface Write {
   readonly bytes: Uint8Array;
   readonly view: Uint8Array;
@@ -37,8 +42,11 @@ interface Write {
 /** Adds every packet, flushing whenever `add` refuses, and returns the writes in order. */
 function coalesce(coalescer: TcpCoalescer, packets: readonly Uint8Array[]): Write[] {
   const writes: Write[] = [];
-  const emit = (view: Uint8Array, merged: boolean) =>
-    writes.push({ bytes: view.slice(), view, merged });
+  const emit = (view: Uint8Array, merged: boolean, length: number) => {
+    // A packet as itself is written whole; a merged write is a prefix of the merge buffer.
+    if (!merged) expect(length).toBe(view.length);
+    writes.push({ bytes: view.slice(0, length), view, merged });
+  };
   for (const packet of packets) {
     if (!coalescer.add(packet)) {
       coalescer.flush(emit);
@@ -58,8 +66,7 @@ function resegment(write: Write, buffer: Uint8Array): string[] {
   const header = new VnetHeader();
   expect(header.read(write.bytes, 0)).toBe(true);
   const superPacket = write.bytes.slice(VNET_HDR_BYTES);
-  expect(write.view.buffer).toBe(buffer.buffer);
-  expect(write.view.byteOffset).toBe(buffer.byteOffset);
+  expect(write.view).toBe(buffer);
   expect(superPacket.length).toBeLessThanOrEqual(65535);
   const packet = ok(parseIpPacket(superPacket));
   expect(packet.bytes.length).toBe(superPacket.length);
@@ -279,6 +286,43 @@ describe("TcpCoalescer: what joins a run", () => {
     expect(shape(flowSegments([60, 100, 100]))).toEqual([[0], [1, 2]]);
   });
 
+  /** Flips a payload bit of a segment, leaving its checksums as they were: they no longer verify. */
+  const corruptPayload = (segment: Uint8Array) => {
+    const at = segment.length - 1;
+    segment[at] = (segment[at] ?? 0) ^ 0x04;
+  };
+  test.each([
+    ["IPv4", 0, 4, [[0], [1, 2, 3, 4]]],
+    ["IPv4", 2, 4, [[0, 1], [2], [3, 4]]],
+    ["IPv4", 4, 4, [[0, 1, 2, 3], [4]]],
+    ["IPv6", 0, 6, [[0], [1, 2, 3, 4]]],
+    ["IPv6", 2, 6, [[0, 1], [2], [3, 4]]],
+    ["IPv6", 4, 6, [[0, 1, 2, 3], [4]]],
+  ] as const)(
+    "%s: a bad TCP checksum in segment %i of five keeps it out of runs, as it came",
+    (_, bad, version, expected) => {
+      const segments = flowSegments([100, 100, 100, 100, 100], { version });
+      const corrupt = segments[bad] ?? new Uint8Array();
+      corruptPayload(corrupt);
+      const before = corrupt.slice();
+      const writes = coalesce(new TcpCoalescer(buffer), segments);
+      expect(shapeOf(writes, segments, buffer)).toEqual(expected.map((group) => [...group]));
+      const alone = writes.find((write) => write.view === corrupt);
+      expect(alone?.merged).toBe(false);
+      expect(alone?.bytes).toEqual(before);
+    },
+  );
+
+  test("a bad IPv4 header checksum keeps the segment out of runs, as it came", () => {
+    const segments = flowSegments([100, 100, 100, 100, 100]);
+    const corrupt = segments[2] ?? new Uint8Array();
+    corrupt[10] = (corrupt[10] ?? 0) ^ 0x01;
+    const before = corrupt.slice();
+    const writes = coalesce(new TcpCoalescer(buffer), segments);
+    expect(shapeOf(writes, segments, buffer)).toEqual([[0, 1], [2], [3, 4]]);
+    expect(writes.find((write) => write.view === corrupt)?.bytes).toEqual(before);
+  });
+
   test("a segment with no payload goes out alone", () => {
     expect(shape(flowSegments([100, 100, 0, 100, 100]))).toEqual([[0, 1], [2], [3, 4]]);
   });
@@ -333,7 +377,7 @@ describe("TcpCoalescer: what joins a run", () => {
     expect(writes.map((write) => write.merged)).toEqual([true]);
   });
 
-  test("IPv4 options and fragments keep a packet out of runs", () => {
+  test("IPv4 options and fragments keep a packet out of runs, each after its flow's run", () => {
     const segments = flowSegments([100, 100, 100, 100, 100, 100]);
     const withOptions = withIpv4Options(segments[2] ?? new Uint8Array(), Uint8Array.of(1, 1, 1, 0));
     fillChecksums(ok(parseIpPacket(withOptions)));
@@ -341,18 +385,71 @@ describe("TcpCoalescer: what joins a run", () => {
     edit(fragment, (b) => (b[6] = 0x20)); // MF
     const inputs = [segments[0], segments[1], withOptions, segments[3], fragment, segments[5]];
     const packets = inputs.map((p) => p ?? new Uint8Array());
-    // The options packet closes its flow's run first; the fragment has no flow and goes out
-    // where it stands, the run around it continuing (its seq is skipped, so the next cannot).
-    expect(shape(packets)).toEqual([[0, 1], [2], [4], [3], [5]]);
+    // The options packet closes its flow's run first; so does the fragment, whose ports cannot
+    // be read but whose addresses are the run's (its seq is skipped, so the next cannot join).
+    expect(shape(packets)).toEqual([[0, 1], [2], [3], [4], [5]]);
   });
 
-  test("an IPv6 segment behind an extension header has no flow: it goes out where it stands", () => {
+  test("an IPv6 segment behind an extension header goes out after its flow's run", () => {
     const segments = flowSegments([100, 100, 100, 100], { version: 6 });
     const behindHopByHop = withExtensionHeaders(segments[1] ?? new Uint8Array(), [[0, 0]]);
     const inputs = [segments[0], behindHopByHop, segments[2], segments[3]].map(
       (p) => p ?? new Uint8Array(),
     );
-    expect(shape(inputs)).toEqual([[1], [0], [2, 3]]);
+    expect(shape(inputs)).toEqual([[0], [1], [2, 3]]);
+  });
+
+  /** A packet of the flow's addresses whose ports the coalescer cannot read, from a segment. */
+  type Unreadable = (segment: Uint8Array) => Uint8Array;
+  const changed =
+    (change: (bytes: Uint8Array) => void): Unreadable =>
+    (segment) => {
+      const copy = segment.slice();
+      edit(copy, change);
+      return copy;
+    };
+  const unreadable: [string, 4 | 6, Unreadable][] = [
+    ["an IPv4 first fragment", 4, changed((b) => (b[6] = 0x20))],
+    ["a later IPv4 fragment", 4, changed((b) => b.set([0x00, 0x10], 6))],
+    ["an IPv4 AH packet", 4, changed((b) => (b[9] = 51))],
+    ["an IPv4 TCP packet cut inside its ports", 4, (segment) => segment.slice(0, 22)],
+    ["an IPv6 packet behind Hop-by-Hop", 6, (segment) => withExtensionHeaders(segment, [[0, 0]])],
+    ["an IPv6 packet behind Destination Options", 6, (s) => withExtensionHeaders(s, [[60, 0]])],
+    ["an IPv6 packet behind a Routing header", 6, (s) => withExtensionHeaders(s, [[43, 0]])],
+  ];
+  test.each(unreadable)(
+    "%s closes every run between its addresses first, no other",
+    (_, v, make) => {
+      const a = flowSegments([100, 100, 100], { version: v, srcPort: 1000 });
+      const b = flowSegments([100, 100, 100], { version: v, srcPort: 2000 });
+      // The same ports as a's, from another source address.
+      const c = flowSegments([100, 100, 100], { version: v, srcPort: 1000 });
+      for (const segment of c) edit(segment, (bytes) => (bytes[v === 4 ? 15 : 23] = 0x99));
+      const odd = make(flowSegments([100], { version: v, srcPort: 3000 })[0] ?? new Uint8Array());
+      const inputs = [a[0], b[0], c[0], odd, a[1], b[1], c[1], a[2], b[2], c[2]].map(
+        (p) => p ?? new Uint8Array(),
+      );
+      expect(shape(inputs)).toEqual([[0], [1], [3], [4, 7], [5, 8], [2, 6, 9]]);
+    },
+  );
+
+  test("a UDP packet between a run's addresses goes out where it stands", () => {
+    for (const version of [4, 6] as const) {
+      const a = flowSegments([100, 100, 100], { version });
+      const udp = ok(
+        buildUdpPacket(
+          {
+            src: version === 4 ? IPV4_SRC : IPV6_SRC,
+            dst: version === 4 ? IPV4_DST : IPV6_DST,
+            srcPort: 40000,
+            dstPort: 443,
+          },
+          new Uint8Array(20),
+        ),
+      );
+      const inputs = [a[0], udp, a[1], a[2]].map((p) => p ?? new Uint8Array());
+      expect(shape(inputs)).toEqual([[1], [0, 2, 3]]);
+    }
   });
 
   test("a super-packet never exceeds 65535 bytes: the segment that would is the next run's", () => {
@@ -434,6 +531,22 @@ describe("TcpCoalescer: batches", () => {
     coalescer.flush((_, isMerged) => merged.push(isMerged));
     expect(merged).toEqual([true, false]);
     expect([coalescer.packetsIn, coalescer.writesOut, coalescer.packetsMerged]).toEqual([4, 2, 3]);
+  });
+
+  test("every merged write is the merge buffer itself with the length in use", () => {
+    const buffer = new Uint8Array(MERGE_BUFFER_BYTES);
+    const coalescer = new TcpCoalescer(buffer);
+    for (const packet of [...flowSegments([100, 100]), ...flowSegments([300, 300, 300, 300])]) {
+      coalescer.add(packet);
+    }
+    const calls: [Uint8Array, boolean, number][] = [];
+    coalescer.flush((bytes, merged, length) => calls.push([bytes, merged, length]));
+    // 52 header bytes + 2 x 100, then 52 + 4 x 300, each after the virtio_net_hdr.
+    expect(calls).toEqual([
+      [buffer, true, VNET_HDR_BYTES + 252],
+      [buffer, true, VNET_HDR_BYTES + 1252],
+    ]);
+    expect(calls.every(([bytes]) => bytes === buffer)).toBe(true);
   });
 
   test("an empty flush emits nothing; add refuses during a flush", () => {
@@ -740,15 +853,21 @@ describe("TcpCoalescer: random flows", () => {
         .map(([first, rest]) => Uint8Array.of(first, ...rest)),
       fc.constant(new Uint8Array(0)),
     );
-    // Mutated segments may merge (checksums are not checked, nor ids under DF): compare with
-    // those fields zeroed.
+    // A mutated segment merges only if its checksums still verify, but ids under DF are not
+    // compared: compare with the id and the IPv4 header checksum over it zeroed.
     const normal = (bytes: Uint8Array): string => {
       const copy = bytes.slice();
-      const v4 = (copy[0] ?? 0) >>> 4 === 4;
-      copy.fill(0, v4 ? 4 : 0, v4 ? 6 : 0);
-      copy.fill(0, v4 ? 10 : 0, v4 ? 12 : 0);
-      copy.fill(0, (v4 ? 20 : 40) + 16, (v4 ? 20 : 40) + 18);
+      if ((copy[0] ?? 0) >>> 4 === 4) {
+        copy.fill(0, 4, 6);
+        copy.fill(0, 10, 12);
+      }
       return hex(copy);
+    };
+    /** Whether a packet parses and every checksum it has verifies. */
+    const verifies = (bytes: Uint8Array): boolean => {
+      const packet = parseIpPacket(bytes);
+      if (isWireError(packet) || transportChecksumValid(packet) !== true) return false;
+      return packet.version === 6 || packet.headerChecksumValid();
     };
     fc.assert(
       fc.property(
@@ -762,10 +881,13 @@ describe("TcpCoalescer: random flows", () => {
           const coalescer = new TcpCoalescer(buffer);
           const writes = coalesce(coalescer, inputs);
           const normalInputs = inputs.map(normal);
+          const failing = inputs.filter((input) => !verifies(input));
+          const unmerged = new Set<Uint8Array>();
           let accounted = 0;
           for (const write of writes) {
             if (!write.merged) {
               expect(inputs).toContain(write.view);
+              unmerged.add(write.view);
               accounted++;
               continue;
             }
@@ -775,6 +897,7 @@ describe("TcpCoalescer: random flows", () => {
             }
           }
           expect(accounted).toBe(inputs.length);
+          for (const input of failing) expect(unmerged.has(input)).toBe(true);
         },
       ),
       { numRuns: 500 },

@@ -1,15 +1,22 @@
 import { readU16, readU32, writeU16 } from "./bytes.ts";
 import {
   checksumSkippingField,
+  checksumVerifies,
   foldChecksum,
   ipv4PseudoHeaderSum,
   ipv6PseudoHeaderSum,
 } from "./checksum.ts";
 import { IpProtocol } from "./ip-protocol.ts";
 import { IPV4_FIELD, IPV4_HEADER_LEN } from "./ipv4.ts";
-import { IPV6_FIELD, IPV6_HEADER_LEN } from "./ipv6.ts";
+import { IPV6_FIELD, IPV6_HEADER_LEN, isIpv6ExtensionHeader } from "./ipv6.ts";
 import { TCP_FIELD, TCP_HEADER_LEN, TcpFlag } from "./tcp.ts";
-import { GSO_TCPV4, GSO_TCPV6, VNET_F_NEEDS_CSUM, VNET_HDR_BYTES } from "./virtio-net-header.ts";
+import {
+  GSO_TCPV4,
+  GSO_TCPV6,
+  VNET_F_NEEDS_CSUM,
+  VNET_HDR_BYTES,
+  VnetHeader,
+} from "./virtio-net-header.ts";
 
 /** Runs open at once, each one flow's, found by a linear scan of the 4-tuple. */
 export const TCP_COALESCER_MAX_RUNS = 8;
@@ -17,12 +24,30 @@ export const TCP_COALESCER_MAX_RUNS = 8;
 /** The largest IP packet: the 16-bit IPv4 total length, and what a TUN write takes. */
 const MAX_MERGED_LENGTH = 0xffff;
 
-/** `#classify`: not TCP, or no 4-tuple to read (fragments, IPv6 extension headers, noise). */
+/**
+ * Receives each write of `TcpCoalescer.flush`: `bytes[0, length)` is to be written to the TUN
+ * device. A packet written as itself (`merged` false) is the very view given to `add`, `length`
+ * its whole length: write it after a zero virtio_net_hdr. A merged write (`merged` true) is the
+ * coalescer's `buffer` itself, the one given to its constructor (no view is made per write), and
+ * `length` the bytes of it in use, from its start: virtio_net_hdr then the super-packet, to be
+ * written as they are.
+ */
+export type TcpCoalescerEmit = (bytes: Uint8Array, merged: boolean, length: number) => void;
+
+/** `#classify`: no TCP flow's packet (not TCP, noise): it goes out where it stands. */
 const NO_FLOW = 0;
-/** `#classify`: a TCP packet of a known flow that may not be merged (flags, options, no data). */
-const ALONE = 1;
+/**
+ * `#classify`: may carry TCP, but no 4-tuple to read (IPv4 fragments, IPv6 extension headers, a
+ * truncated TCP header): runs between the same addresses go out first.
+ */
+const UNKNOWN_FLOW = 1;
+/**
+ * `#classify`: a TCP packet of a known flow that may not be merged (flags, options, no data, a
+ * checksum that fails).
+ */
+const ALONE = 2;
 /** `#classify`: a TCP segment that may join its flow's run or start one. */
-const SEGMENT = 2;
+const SEGMENT = 3;
 
 /**
  * Userspace GRO for writes to a TUN device opened with IFF_VNET_HDR, as Linux's tcp_gro_receive
@@ -36,14 +61,19 @@ const SEGMENT = 2;
  * fragment, the same TOS, TTL and DF (and, without DF, the next IP id), or IPv6 without
  * extension headers with the same traffic class, flow label and hop limit; the same 4-tuple,
  * the next sequence number, the same ack, window, urgent pointer and option bytes; flags ACK or
- * ACK|PSH only; a payload no bigger than the first segment's. PSH or a shorter payload ends the
- * run. A packet of a flow that cannot join closes that flow's run first, so each flow's packets
- * come out in the order they went in; packets with no TCP flow go out where they stand. Up to
- * `TCP_COALESCER_MAX_RUNS` flows are open at once; a new one closes the one idle longest.
+ * ACK|PSH only; a payload no bigger than the first segment's; an IPv4 header checksum and a TCP
+ * checksum that verify. PSH or a shorter payload ends the run. Checksums are checked because
+ * the kernel trusts a NEEDS_CSUM super-packet's data and computes a fresh checksum over it: a
+ * corrupt segment written alone is dropped by the kernel, merged it would be delivered.
+ *
+ * A packet of a flow that cannot join closes that flow's run first, so each flow's packets come
+ * out in the order they went in; a packet that may carry TCP but shows no 4-tuple (a fragment,
+ * IPv6 extension headers) closes every run between its addresses first; packets of no TCP flow
+ * go out where they stand. Up to `TCP_COALESCER_MAX_RUNS` flows are open at once; a new one
+ * closes the one idle longest.
  *
  * `add` and `flush` throw nothing of their own (`flush` passes on what `emit` throws), and
- * allocate nothing per packet: a merged write's view of `buffer` is made only when its length
- * differs from the last one's.
+ * allocate nothing per packet.
  */
 export class TcpCoalescer {
   readonly #buffer: Uint8Array;
@@ -75,8 +105,8 @@ export class TcpCoalescer {
   #seq = 0;
   #flags = 0;
 
-  /** The last merged write's view of `buffer`, reused while lengths repeat. */
-  #mergedView: Uint8Array = EMPTY;
+  /** The merged write's virtio_net_hdr, filled and written per run. */
+  readonly #vnetHeader = new VnetHeader();
 
   #packetsIn = 0;
   #writesOut = 0;
@@ -130,12 +160,12 @@ export class TcpCoalescer {
 
   /**
    * Emits every held packet, each exactly once, each flow's in the order added: a packet that
-   * joined no other as itself (`merged` false: write it after a zero virtio_net_hdr), a run of
-   * two or more segments as `buffer`'s virtio_net_hdr and super-packet (`merged` true: write
-   * the bytes as they are). `emit` runs synchronously; `buffer` is rewritten once it returns.
-   * Afterwards nothing is held, also when `emit` throws (then the rest of the batch is dropped).
+   * joined no other as itself, a run of two or more segments as `buffer`'s virtio_net_hdr and
+   * super-packet (see `TcpCoalescerEmit`). `emit` runs synchronously; `buffer` is rewritten once
+   * it returns. Afterwards nothing is held, also when `emit` throws (then the rest of the batch
+   * is dropped).
    */
-  flush(emit: (bytes: Uint8Array, merged: boolean) => void): void {
+  flush(emit: TcpCoalescerEmit): void {
     const packets = this.#packets;
     const count = this.#count;
     this.#flushing = true;
@@ -144,6 +174,11 @@ export class TcpCoalescer {
         const packet = packets[i] ?? EMPTY;
         const kind = this.#classify(packet);
         if (kind === NO_FLOW) {
+          this.#emitAlone(packet, emit);
+          continue;
+        }
+        if (kind === UNKNOWN_FLOW) {
+          this.#closeRunsBetween(packet, emit);
           this.#emitAlone(packet, emit);
           continue;
         }
@@ -174,7 +209,10 @@ export class TcpCoalescer {
     }
   }
 
-  /** Reads what coalescing needs of a packet into the fields above; NO_FLOW, ALONE or SEGMENT. */
+  /**
+   * Reads what coalescing needs of a packet into the fields above; NO_FLOW, UNKNOWN_FLOW, ALONE
+   * or SEGMENT.
+   */
   #classify(packet: Uint8Array): number {
     const length = packet.length;
     const first = packet[0] ?? 0;
@@ -182,16 +220,19 @@ export class TcpCoalescer {
     let mergeable: boolean;
     if (first >>> 4 === 4) {
       ipHeaderLen = (first & 0x0f) * 4;
-      if (ipHeaderLen < IPV4_HEADER_LEN || length < ipHeaderLen + 4) return NO_FLOW;
-      if (packet[IPV4_FIELD.PROTOCOL] !== IpProtocol.Tcp) return NO_FLOW;
+      if (ipHeaderLen < IPV4_HEADER_LEN || length < IPV4_HEADER_LEN) return NO_FLOW;
+      const protocol = packet[IPV4_FIELD.PROTOCOL] ?? 0;
+      if (protocol !== IpProtocol.Tcp) return protocol === IpProtocol.Ah ? UNKNOWN_FLOW : NO_FLOW;
       const fragment = readU16(packet, IPV4_FIELD.FLAGS_FRAGMENT);
-      if ((fragment & 0x3fff) !== 0) return NO_FLOW;
+      if ((fragment & 0x3fff) !== 0 || length < ipHeaderLen + 4) return UNKNOWN_FLOW;
       mergeable =
         ipHeaderLen === IPV4_HEADER_LEN && readU16(packet, IPV4_FIELD.TOTAL_LEN) === length;
     } else if (first >>> 4 === 6) {
       ipHeaderLen = IPV6_HEADER_LEN;
-      if (length < IPV6_HEADER_LEN + 4) return NO_FLOW;
-      if (packet[IPV6_FIELD.NEXT_HEADER] !== IpProtocol.Tcp) return NO_FLOW;
+      if (length < IPV6_HEADER_LEN) return NO_FLOW;
+      const next = packet[IPV6_FIELD.NEXT_HEADER] ?? 0;
+      if (next !== IpProtocol.Tcp) return isIpv6ExtensionHeader(next) ? UNKNOWN_FLOW : NO_FLOW;
+      if (length < IPV6_HEADER_LEN + 4) return UNKNOWN_FLOW;
       mergeable = IPV6_HEADER_LEN + readU16(packet, IPV6_FIELD.PAYLOAD_LEN) === length;
     } else {
       return NO_FLOW;
@@ -212,6 +253,21 @@ export class TcpCoalescer {
     ) {
       return ALONE;
     }
+    // One pass over the segment: the addresses lie just before the TCP header (IPv4 12..20,
+    // IPv6 8..40), so summing from them covers the pseudo-header's addresses, and the protocol
+    // and TCP length (below 64 KiB) are added to the sum.
+    if (ipHeaderLen === IPV4_HEADER_LEN) {
+      if (
+        !checksumVerifies(packet, 0, IPV4_HEADER_LEN) ||
+        !checksumVerifies(packet, IPV4_FIELD.SRC, length, IpProtocol.Tcp + length - ipHeaderLen)
+      ) {
+        return ALONE;
+      }
+    } else if (
+      !checksumVerifies(packet, IPV6_FIELD.SRC, length, IpProtocol.Tcp + length - ipHeaderLen)
+    ) {
+      return ALONE;
+    }
     this.#headerLen = headerLen;
     this.#seq = readU32(packet, ipHeaderLen + TCP_FIELD.SEQ);
     this.#flags = flags;
@@ -221,24 +277,22 @@ export class TcpCoalescer {
   /** The open run of the classified packet's flow (version, addresses, ports), or -1. */
   #findRun(packet: Uint8Array): number {
     if (this.#openRuns === 0) return -1;
-    const version = (packet[0] ?? 0) >>> 4;
     for (let run = 0; run < TCP_COALESCER_MAX_RUNS; run++) {
       const first = this.#runFirst[run] ?? -1;
       if (first < 0 || this.#runPorts[run] !== this.#ports) continue;
-      const head = this.#packets[first] ?? EMPTY;
-      if ((head[0] ?? 0) >>> 4 !== version) continue;
-      if (version === 4) {
-        if (
-          readU32(head, IPV4_FIELD.SRC) === readU32(packet, IPV4_FIELD.SRC) &&
-          readU32(head, IPV4_FIELD.DST) === readU32(packet, IPV4_FIELD.DST)
-        ) {
-          return run;
-        }
-      } else if (sameWords(head, packet, IPV6_FIELD.SRC, IPV6_FIELD.DST + 16)) {
-        return run;
-      }
+      if (sameAddresses(this.#packets[first] ?? EMPTY, packet)) return run;
     }
     return -1;
+  }
+
+  /** Closes every open run between the packet's addresses (any ports). */
+  #closeRunsBetween(packet: Uint8Array, emit: TcpCoalescerEmit): void {
+    for (let run = 0; this.#openRuns > 0 && run < TCP_COALESCER_MAX_RUNS; run++) {
+      const first = this.#runFirst[run] ?? -1;
+      if (first >= 0 && sameAddresses(this.#packets[first] ?? EMPTY, packet)) {
+        this.#closeRun(run, emit);
+      }
+    }
   }
 
   /** Whether the classified segment continues `run` exactly (its flow already matches). */
@@ -313,7 +367,7 @@ export class TcpCoalescer {
   }
 
   /** A free run slot, closing the run idle longest when none is. */
-  #freeRun(emit: (bytes: Uint8Array, merged: boolean) => void): number {
+  #freeRun(emit: TcpCoalescerEmit): number {
     let idlest = 0;
     for (let run = 0; run < TCP_COALESCER_MAX_RUNS; run++) {
       if ((this.#runFirst[run] ?? -1) < 0) return run;
@@ -334,7 +388,7 @@ export class TcpCoalescer {
   }
 
   /** Emits `run` (its one packet as itself, or the super-packet) and frees its slot. */
-  #closeRun(run: number, emit: (bytes: Uint8Array, merged: boolean) => void): void {
+  #closeRun(run: number, emit: TcpCoalescerEmit): void {
     const packets = this.#packets;
     const first = this.#runFirst[run] ?? 0;
     const head = packets[first] ?? EMPTY;
@@ -391,23 +445,23 @@ export class TcpCoalescer {
     // CHECKSUM_PARTIAL: the field holds the folded pseudo-header sum, not complemented.
     writeU16(out, at + ipHeaderLen + TCP_FIELD.CHECKSUM, foldChecksum(pseudoSum));
 
-    out[0] = VNET_F_NEEDS_CSUM;
-    out[1] = v4 ? GSO_TCPV4 : GSO_TCPV6;
-    writeU16Le(out, 2, headerLen);
-    writeU16Le(out, 4, this.#runGsoSize[run] ?? 0);
-    writeU16Le(out, 6, ipHeaderLen);
-    writeU16Le(out, 8, TCP_FIELD.CHECKSUM);
+    const vnet = this.#vnetHeader;
+    vnet.flags = VNET_F_NEEDS_CSUM;
+    vnet.gsoType = v4 ? GSO_TCPV4 : GSO_TCPV6;
+    vnet.hdrLen = headerLen;
+    vnet.gsoSize = this.#runGsoSize[run] ?? 0;
+    vnet.csumStart = ipHeaderLen;
+    vnet.csumOffset = TCP_FIELD.CHECKSUM;
+    vnet.write(out, 0);
 
-    const size = VNET_HDR_BYTES + length;
-    if (this.#mergedView.length !== size) this.#mergedView = out.subarray(0, size);
     this.#packetsMerged += segments;
     this.#writesOut++;
-    emit(this.#mergedView, true);
+    emit(out, true, VNET_HDR_BYTES + length);
   }
 
-  #emitAlone(packet: Uint8Array, emit: (bytes: Uint8Array, merged: boolean) => void): void {
+  #emitAlone(packet: Uint8Array, emit: TcpCoalescerEmit): void {
     this.#writesOut++;
-    emit(packet, false);
+    emit(packet, false, packet.length);
   }
 }
 
@@ -417,10 +471,14 @@ function sameWords(a: Uint8Array, b: Uint8Array, start: number, end: number): bo
   return true;
 }
 
-/** virtio_net_hdr fields are in the host's order, little-endian where Firezone runs. */
-function writeU16Le(bytes: Uint8Array, offset: number, value: number): void {
-  bytes[offset] = value;
-  bytes[offset + 1] = value >>> 8;
+/** Whether two packets have the same IP version, source and destination. */
+function sameAddresses(a: Uint8Array, b: Uint8Array): boolean {
+  const version = (a[0] ?? 0) >>> 4;
+  if ((b[0] ?? 0) >>> 4 !== version) return false;
+  return version === 4
+    ? readU32(a, IPV4_FIELD.SRC) === readU32(b, IPV4_FIELD.SRC) &&
+        readU32(a, IPV4_FIELD.DST) === readU32(b, IPV4_FIELD.DST)
+    : sameWords(a, b, IPV6_FIELD.SRC, IPV6_FIELD.DST + 16);
 }
 
 const EMPTY = new Uint8Array(0);

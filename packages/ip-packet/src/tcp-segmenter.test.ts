@@ -2,9 +2,13 @@ import { describe, expect, test } from "bun:test";
 import {
   asTcp,
   buildTcpPacket,
+  checksumVerifies,
   fillChecksums,
+  foldChecksum,
   type IpPacket,
   Ipv4Packet,
+  ipv4PseudoHeaderSum,
+  ipv6PseudoHeaderSum,
   isWireError,
   parseIpPacket,
   TcpFlag,
@@ -61,8 +65,13 @@ const SEGMENTS6 = [
 ];
 
 /** Every segment of what `begin` accepted, as hex. */
-function segmentAll(segmenter: TcpSegmenter, superPacket: Uint8Array, gsoSize: number): string[] {
-  const count = ok(segmenter.begin(superPacket, gsoSize));
+function segmentAll(
+  segmenter: TcpSegmenter,
+  superPacket: Uint8Array,
+  gsoSize: number,
+  transportOffset?: number,
+): string[] {
+  const count = ok(segmenter.begin(superPacket, gsoSize, transportOffset));
   const out = new Uint8Array(2048);
   return Array.from({ length: count }, (_, index) => {
     const length = segmenter.write(index, out);
@@ -93,6 +102,105 @@ describe("TcpSegmenter: known answers", () => {
       fillChecksums(ok(parseIpPacket(expected)));
       expect(segmentAll(segmenter, superPacket, gsoSize)).toEqual([hex(expected)]);
     }
+  });
+});
+
+/** A segment (hex) with its IPv6 extension headers `[40, 40 + length)` taken out. */
+function withoutExtensionHeaders(segmentHex: string, length: number): string {
+  const bytes = fromHex(segmentHex);
+  const out = new Uint8Array(bytes.length - length);
+  out.set(bytes.subarray(0, 40));
+  out.set(bytes.subarray(40 + length), 40);
+  out[6] = 6;
+  out[4] = (out.length - 40) >>> 8;
+  out[5] = out.length - 40;
+  return hex(out);
+}
+
+describe("TcpSegmenter: IPv6 extension headers, with the TCP header's offset", () => {
+  // What the kernel sends for a socket with IPV6_DSTOPTS or IPV6_HOPOPTS: the same TCP bytes
+  // behind the options (SUPER6's partial sum stands: same addresses, same TCP length).
+  const chains: [string, [number, number][]][] = [
+    ["Destination Options (8 bytes, PadN)", [[60, 0]]],
+    ["Hop-by-Hop (16 bytes, PadN)", [[0, 1]]],
+    [
+      "Hop-by-Hop then Destination Options",
+      [
+        [0, 0],
+        [60, 2],
+      ],
+    ],
+  ];
+  test.each(chains)("behind %s: each segment is SUPER6's, the headers copied", (_, chain) => {
+    const superPacket = withExtensionHeaders(SUPER6, chain);
+    const extLength = superPacket.length - SUPER6.length;
+    const segments = segmentAll(new TcpSegmenter(), superPacket, 4, 40 + extLength);
+    expect(segments.map((segment) => withoutExtensionHeaders(segment, extLength))).toEqual(
+      SEGMENTS6,
+    );
+    for (const segment of segments) {
+      const bytes = fromHex(segment);
+      expect(bytes.subarray(0, 4)).toEqual(superPacket.subarray(0, 4));
+      expect(bytes.subarray(6, 40 + extLength)).toEqual(superPacket.subarray(6, 40 + extLength));
+      const packet = ok(parseIpPacket(bytes));
+      expect(packet.headerLen).toBe(40 + extLength);
+      expect(packet.bytes.length).toBe(bytes.length);
+      expect(transportChecksumValid(packet)).toBe(true);
+    }
+    // Without the offset, as before: refused.
+    expect(kindOf(new TcpSegmenter().begin(superPacket, 4))).toBe("unsupported-protocol");
+  });
+
+  test("the offset of a plain super-packet gives the same segments as none", () => {
+    expect(segmentAll(new TcpSegmenter(), SUPER6, 4, 40)).toEqual(SEGMENTS6);
+    expect(segmentAll(new TcpSegmenter(), SUPER4, 4, 20)).toEqual(SEGMENTS4);
+  });
+
+  test("behind a Routing header, each segment's pseudo-header is the kernel's partial sum's", () => {
+    // The kernel sums the final destination, not the header's: that is what the field holds.
+    const superPacket = withExtensionHeaders(SUPER6, [[43, 2]]);
+    const tcpAt = 40 + 24;
+    const source = fromHex(IPV6.slice(0, 32));
+    const headerDestination = fromHex(IPV6.slice(32));
+    const finalDestination = fromHex("20010db8000000000000000000000099");
+    const tcpLength = superPacket.length - tcpAt;
+    const partial = foldChecksum(ipv6PseudoHeaderSum(source, finalDestination, 6, tcpLength));
+    superPacket[tcpAt + 16] = partial >>> 8;
+    superPacket[tcpAt + 17] = partial;
+    const segments = segmentAll(new TcpSegmenter(), superPacket, 4, tcpAt).map(fromHex);
+    expect(segments).toHaveLength(3);
+    for (const segment of segments) {
+      const length = segment.length - tcpAt;
+      const sum = (dst: Uint8Array) => ipv6PseudoHeaderSum(source, dst, 6, length);
+      expect(checksumVerifies(segment, tcpAt, segment.length, sum(finalDestination))).toBe(true);
+      expect(checksumVerifies(segment, tcpAt, segment.length, sum(headerDestination))).toBe(false);
+    }
+  });
+
+  const edited = (bytes: Uint8Array, edit: (copy: Uint8Array) => void): Uint8Array => {
+    const copy = bytes.slice();
+    edit(copy);
+    return copy;
+  };
+  const behindOptions = withExtensionHeaders(SUPER6, [[60, 0]]);
+  const refusals: [string, Uint8Array, number, string][] = [
+    ["an IPv4 offset past the IPv4 header", SUPER4, 24, "bad-header-len"],
+    ["an IPv4 offset inside the IPv4 header", SUPER4, 16, "bad-header-len"],
+    ["an IPv6 offset inside the IPv6 header", behindOptions, 32, "bad-header-len"],
+    ["an offset past the headers when TCP follows IPv6", SUPER6, 48, "bad-header-len"],
+    ["an offset of 40 when an extension header follows", behindOptions, 40, "bad-header-len"],
+    ["an offset whose TCP header runs past the packet", behindOptions, 80, "truncated"],
+    ["an offset past the packet", behindOptions, 4000, "truncated"],
+    ["a fractional offset", behindOptions, 48.5, "bad-header-len"],
+    ["an offset of NaN", behindOptions, Number.NaN, "bad-header-len"],
+    ["a Fragment header", edited(behindOptions, (b) => (b[6] = 44)), 48, "unsupported-protocol"],
+    ["an AH header", edited(behindOptions, (b) => (b[6] = 51)), 48, "unsupported-protocol"],
+    ["UDP", UDP6_DNS_QUERY, 40, "wrong-protocol"],
+  ];
+  test.each(refusals)("refuses %s", (_, bytes, offset, kind) => {
+    const segmenter = new TcpSegmenter();
+    expect(kindOf(segmenter.begin(bytes, 4, offset))).toBe(kind);
+    expect(segmenter.write(0, new Uint8Array(2048))).toBe(TcpSegmenter.NO_SUCH_SEGMENT);
   });
 });
 
@@ -188,8 +296,15 @@ interface SuperPacketSpec {
   readonly ttl: number;
   readonly payloadLen: number;
   readonly payloadSeed: number;
-  /** What the super-packet's TCP checksum field holds: anything, the segmenter ignores it. */
+  /**
+   * What the super-packet's TCP checksum field holds without `transportOffset`: anything, the
+   * segmenter ignores it (with it, the kernel's partial sum).
+   */
   readonly partialSum: number;
+  /** Whether `begin` is given the TCP header's offset (csum_start). */
+  readonly offsetGiven: boolean;
+  /** IPv6 extension headers before TCP, with `offsetGiven` only: [type, 8-byte units - 1]. */
+  readonly extensions: [number, number][];
   /** Where the super-packet and the segments start in their buffers: any alignment. */
   readonly inShift: number;
   readonly outShift: number;
@@ -221,6 +336,16 @@ const superPacketSpec: fc.Arbitrary<SuperPacketSpec> = fc.record({
   payloadLen: fc.oneof(fc.integer({ min: 0, max: 65000 }), fc.integer({ min: 0, max: 3000 })),
   payloadSeed: fc.integer({ min: 1, max: 0x7fffffff }),
   partialSum: port,
+  offsetGiven: fc.boolean(),
+  extensions: fc
+    .tuple(fc.option(fc.nat(3)), fc.option(fc.nat(3)), fc.option(fc.nat(3)))
+    .map(([hopByHop, routing, destination]) => {
+      const chain: [number, number][] = [];
+      if (hopByHop !== null) chain.push([0, hopByHop]);
+      if (routing !== null) chain.push([43, routing]);
+      if (destination !== null) chain.push([60, destination]);
+      return chain;
+    }),
   inShift: fc.integer({ min: 0, max: 11 }),
   outShift: fc.integer({ min: 0, max: 7 }),
   gsoSize: fc.oneof(fc.integer({ min: 1, max: 1460 }), fc.integer({ min: 1, max: 9 })),
@@ -237,6 +362,13 @@ function payloadOf(spec: SuperPacketSpec): Uint8Array {
     payload[i] = x;
   }
   return payload;
+}
+
+/** Where a spec's TCP header starts. */
+function tcpOffsetOf(spec: SuperPacketSpec): number {
+  if (spec.version === 4) return 20 + spec.ipv4Options.length;
+  if (!spec.offsetGiven) return 40;
+  return spec.extensions.reduce((at, [, units]) => at + (units + 1) * 8, 40);
 }
 
 /** The super-packet of a spec, placed at `inShift` in a larger buffer. */
@@ -266,14 +398,23 @@ function superPacketOf(spec: SuperPacketSpec, payload: Uint8Array): Uint8Array {
     ip.setFragment(spec.dontFragment, false, 0);
     bytes[1] = spec.tos;
   } else {
+    bytes = withExtensionHeaders(bytes, spec.offsetGiven ? spec.extensions : []);
     bytes[0] = 0x60 | (spec.tos >>> 4);
     bytes[1] = ((spec.tos & 0x0f) << 4) | (spec.flowLabel >>> 16);
     bytes[2] = spec.flowLabel >>> 8;
     bytes[3] = spec.flowLabel;
   }
-  const tcpAt = spec.version === 4 ? 20 + spec.ipv4Options.length : 40;
-  bytes[tcpAt + 16] = spec.partialSum >>> 8;
-  bytes[tcpAt + 17] = spec.partialSum;
+  const tcpAt = tcpOffsetOf(spec);
+  const tcpLength = bytes.length - tcpAt;
+  const partialSum = !spec.offsetGiven
+    ? spec.partialSum
+    : foldChecksum(
+        spec.version === 4
+          ? ipv4PseudoHeaderSum(spec.v4[0], spec.v4[1], 6, tcpLength)
+          : ipv6PseudoHeaderSum(spec.v6[0], spec.v6[1], 6, tcpLength),
+      );
+  bytes[tcpAt + 16] = partialSum >>> 8;
+  bytes[tcpAt + 17] = partialSum;
   const backing = new Uint8Array(bytes.length + 16);
   backing.set(bytes, spec.inShift);
   return backing.subarray(spec.inShift, spec.inShift + bytes.length);
@@ -292,7 +433,8 @@ function segmentationProblems(segmenter: TcpSegmenter, spec: SuperPacketSpec): s
   const superPacket = superPacketOf(spec, payload);
   const before = superPacket.slice();
   const gso = spec.gsoSize;
-  const count = segmenter.begin(superPacket, gso);
+  const tcpAt = tcpOffsetOf(spec);
+  const count = segmenter.begin(superPacket, gso, spec.offsetGiven ? tcpAt : undefined);
   const expectedCount = Math.max(1, Math.ceil(spec.payloadLen / gso));
   if (count !== expectedCount) return [`count ${kindOf(count)} ${count}, want ${expectedCount}`];
 
@@ -332,6 +474,9 @@ function segmentationProblems(segmenter: TcpSegmenter, spec: SuperPacketSpec): s
         problem(`segment ${i}: traffic class or flow label`);
       }
       if (packet.hopLimit !== spec.ttl) problem(`segment ${i}: hop limit`);
+      if (!sameBytes(out.subarray(40, tcpAt), superPacket.subarray(40, tcpAt))) {
+        problem(`segment ${i}: extension headers`);
+      }
     }
     if (tcp.srcPort !== srcPort || tcp.dstPort !== dstPort) problem(`segment ${i}: ports`);
     if (tcp.seq !== (spec.seq + i * gso) >>> 0) problem(`segment ${i}: seq ${tcp.seq}`);

@@ -12,7 +12,7 @@ import { type WireError, wireError } from "./wire-error.ts";
  * each segment gets the IP and TCP headers (options included), the IPv4 total length, an IPv4
  * id of the original + index, the IPv6 payload length, a sequence number advanced by the bytes
  * before it, FIN and PSH on the last segment only, CWR on the first only, and every checksum
- * computed in full (the super-packet's TCP checksum field holds a partial sum and is ignored).
+ * computed in full.
  *
  * One instance per reader: `begin` validates a super-packet and keeps a reference to it,
  * `write(i, out)` copies segment `i` into a buffer the caller owns. The super-packet must not
@@ -27,6 +27,7 @@ export class TcpSegmenter {
   #packet: Uint8Array = EMPTY;
   #count = 0;
   #version: 4 | 6 = 4;
+  /** The IP header with any IPv6 extension headers: where the TCP header starts. */
   #ipHeaderLen = 0;
   /** IP and TCP headers: where the payload starts. */
   #headerLen = 0;
@@ -39,12 +40,25 @@ export class TcpSegmenter {
   #pseudoSum = 0;
 
   /**
-   * Validates a super-packet: IPv4 that is not a fragment, or IPv6 whose next header is TCP
-   * (GSO packets carry no extension headers), a whole TCP header, lengths that fit the bytes
-   * (bytes past the IP length are ignored), and 1 <= gsoSize <= 65535. Returns the number of
-   * segments, 1 when the payload already fits in one, or why the packet cannot be segmented.
+   * Validates a super-packet: IPv4 that is not a fragment, or IPv6, a whole TCP header, lengths
+   * that fit the bytes (bytes past the IP length are ignored), and 1 <= gsoSize <= 65535.
+   * Returns the number of segments, 1 when the payload already fits in one, or why the packet
+   * cannot be segmented.
+   *
+   * Without `transportOffset` the TCP header must follow the IP header (IPv6 next header TCP),
+   * and the super-packet's TCP checksum field is ignored: each segment's pseudo-header is
+   * computed from the IP header's addresses.
+   *
+   * `transportOffset` is the virtio_net_hdr's csum_start of a GSO read: where the TCP header
+   * starts, IHL * 4 for IPv4, 40 or more for IPv6, past extension headers (Hop-by-Hop,
+   * Destination Options, Routing) that the kernel sends when a socket sets them. Everything
+   * before it is copied into each segment as it is. The TCP checksum field must then hold what
+   * the kernel leaves there with NEEDS_CSUM, the folded pseudo-header sum for the whole TCP
+   * length, and each segment's pseudo-header sum is derived from it adjusted for its length, as
+   * Linux's tcp_gso_segment does: so a Routing header's final destination (or a Home Address
+   * option's source) is the one the kernel put in the pseudo-header.
    */
-  begin(superPacket: Uint8Array, gsoSize: number): number | WireError {
+  begin(superPacket: Uint8Array, gsoSize: number, transportOffset?: number): number | WireError {
     this.#count = 0;
     this.#packet = EMPTY;
     if (!(Number.isInteger(gsoSize) && gsoSize > 0 && gsoSize <= 0xffff)) {
@@ -69,12 +83,17 @@ export class TcpSegmenter {
       // A first fragment holds only part of the TCP payload its checksum covers.
       if ((fragment & 0x2000) !== 0) return wireError("unsupported-protocol");
       if (bytes[IPV4_FIELD.PROTOCOL] !== IpProtocol.Tcp) return wireError("wrong-protocol");
-      this.#pseudoSum = ipv4PseudoHeaderSum(
-        readU32(bytes, IPV4_FIELD.SRC),
-        readU32(bytes, IPV4_FIELD.DST),
-        IpProtocol.Tcp,
-        0,
-      );
+      if (transportOffset === undefined) {
+        this.#pseudoSum = ipv4PseudoHeaderSum(
+          readU32(bytes, IPV4_FIELD.SRC),
+          readU32(bytes, IPV4_FIELD.DST),
+          IpProtocol.Tcp,
+          0,
+        );
+      } else if (transportOffset !== ipHeaderLen) {
+        // Nothing lies between an IPv4 header whose protocol is TCP and the TCP header.
+        return wireError("bad-header-len");
+      }
       this.#ident = readU16(bytes, IPV4_FIELD.IDENT);
     } else if (version === 6) {
       if (length < IPV6_HEADER_LEN) return wireError("truncated");
@@ -82,17 +101,37 @@ export class TcpSegmenter {
       totalLen = IPV6_HEADER_LEN + readU16(bytes, IPV6_FIELD.PAYLOAD_LEN);
       if (totalLen > length) return wireError("truncated");
       const next = bytes[IPV6_FIELD.NEXT_HEADER] ?? 0;
-      if (next !== IpProtocol.Tcp) {
-        return wireError(isIpv6ExtensionHeader(next) ? "unsupported-protocol" : "wrong-protocol");
+      if (transportOffset === undefined) {
+        if (next !== IpProtocol.Tcp) {
+          return wireError(isIpv6ExtensionHeader(next) ? "unsupported-protocol" : "wrong-protocol");
+        }
+        this.#pseudoSum = ipv6PseudoHeaderSum(
+          bytes,
+          bytes,
+          IpProtocol.Tcp,
+          0,
+          IPV6_FIELD.SRC,
+          IPV6_FIELD.DST,
+        );
+      } else {
+        // Only headers that every segment may carry as they are: not a fragment, nor AH (its
+        // ICV covers the payload), nor headers after which no TCP comes.
+        const copyable =
+          next === IpProtocol.HopByHop ||
+          next === IpProtocol.Ipv6DestinationOptions ||
+          next === IpProtocol.Ipv6Routing;
+        if (next !== IpProtocol.Tcp && !copyable) {
+          return wireError(isIpv6ExtensionHeader(next) ? "unsupported-protocol" : "wrong-protocol");
+        }
+        if (
+          !Number.isInteger(transportOffset) ||
+          transportOffset < IPV6_HEADER_LEN ||
+          copyable !== transportOffset > IPV6_HEADER_LEN
+        ) {
+          return wireError("bad-header-len");
+        }
+        ipHeaderLen = transportOffset;
       }
-      this.#pseudoSum = ipv6PseudoHeaderSum(
-        bytes,
-        bytes,
-        IpProtocol.Tcp,
-        0,
-        IPV6_FIELD.SRC,
-        IPV6_FIELD.DST,
-      );
     } else {
       return wireError("bad-version");
     }
@@ -102,6 +141,12 @@ export class TcpSegmenter {
     const headerLen = ipHeaderLen + tcpHeaderLen;
     if (headerLen > totalLen) return wireError("truncated");
 
+    if (transportOffset !== undefined) {
+      // The kernel's partial sum covers the whole TCP length; take it out (adding its ones'
+      // complement) so that each segment's length can go in.
+      const partial = readU16(bytes, ipHeaderLen + TCP_FIELD.CHECKSUM);
+      this.#pseudoSum = partial + (0xffff - (totalLen - ipHeaderLen));
+    }
     const payloadLen = totalLen - headerLen;
     this.#packet = bytes;
     this.#version = version;

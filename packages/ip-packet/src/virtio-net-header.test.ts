@@ -3,7 +3,6 @@ import {
   completePartialChecksum,
   foldChecksum,
   GSO_ECN,
-  GSO_NONE,
   GSO_TCPV4,
   GSO_TCPV6,
   ipv4PseudoHeaderSum,
@@ -11,7 +10,6 @@ import {
   VNET_F_NEEDS_CSUM,
   VNET_HDR_BYTES,
   VnetHeader,
-  writeEmptyVnetHeader,
 } from "@fz/ip-packet";
 import fc from "fast-check";
 import { TCP4_SYN, UDP4_DNS_QUERY } from "../test/known-packets.ts";
@@ -63,24 +61,33 @@ describe("VnetHeader", () => {
     }
     expect([header.flags, header.gsoType, header.gsoSize, header.csumStart]).toEqual([0, 0, 0, 0]);
   });
-});
 
-describe("writeEmptyVnetHeader", () => {
-  test("writes ten zero bytes at the offset and nothing else; they read back as no offload", () => {
-    const bytes = new Uint8Array(14).fill(0xaa);
-    expect(writeEmptyVnetHeader(bytes, 2)).toBe(true);
-    expect([...bytes]).toEqual([0xaa, 0xaa, ...new Array<number>(10).fill(0), 0xaa, 0xaa]);
+  test("writes every field little-endian at an offset and nothing else; read gives them back", () => {
     const header = new VnetHeader();
     header.flags = VNET_F_NEEDS_CSUM;
-    expect(header.read(bytes, 2)).toBe(true);
-    expect(header.flags).toBe(0);
-    expect(header.gsoType).toBe(GSO_NONE);
+    header.gsoType = GSO_TCPV6;
+    header.hdrLen = 74;
+    header.gsoSize = 5000;
+    header.csumStart = 40;
+    header.csumOffset = 16;
+    const bytes = new Uint8Array(VNET_HDR_BYTES + 4).fill(0xee);
+    expect(header.write(bytes, 2)).toBe(true);
+    // biome-ignore format: one field per group
+    expect([...bytes]).toEqual([
+      0xee, 0xee,
+      0x01, 0x04, 0x4a, 0x00, 0x88, 0x13, 0x28, 0x00, 0x10, 0x00,
+      0xee, 0xee,
+    ]);
+    const again = new VnetHeader();
+    expect(again.read(bytes, 2)).toBe(true);
+    expect(again).toEqual(header);
   });
 
   test("writes nothing when the header does not fit", () => {
+    const header = new VnetHeader();
+    header.flags = VNET_F_NEEDS_CSUM;
     const bytes = new Uint8Array(12).fill(0xaa);
-    expect(writeEmptyVnetHeader(bytes, 3)).toBe(false);
-    expect(writeEmptyVnetHeader(bytes, -1)).toBe(false);
+    for (const at of [3, -1, Number.NaN]) expect(header.write(bytes, at)).toBe(false);
     expect(bytes.every((byte) => byte === 0xaa)).toBe(true);
   });
 });

@@ -21,7 +21,10 @@ export const GSO_TCPV6 = 4;
 /** gso_type bit: the super-packet has CWR set (TCP ECN); mask it off before comparing types. */
 export const GSO_ECN = 0x80;
 
-/** A virtio_net_hdr read into reusable fields: one instance per reader, no allocation per read. */
+/**
+ * A virtio_net_hdr as reusable fields: `read` fills them from bytes, `write` stores them; one
+ * instance per reader or writer, no allocation per packet.
+ */
 export class VnetHeader {
   flags = 0;
   gsoType = GSO_NONE;
@@ -45,16 +48,18 @@ export class VnetHeader {
     this.csumOffset = readU16Le(bytes, at + 8);
     return true;
   }
-}
 
-/**
- * Writes the header that goes before every packet written to the TUN device: 10 zero bytes (no
- * checksum left to the kernel, no segmentation). False, nothing written, if it does not fit.
- */
-export function writeEmptyVnetHeader(bytes: Uint8Array, at: number): boolean {
-  if (!(at >= 0 && at + VNET_HDR_BYTES <= bytes.length)) return false;
-  bytes.fill(0, at, at + VNET_HDR_BYTES);
-  return true;
+  /** Writes the fields at `bytes[at, at + 10)`; false, nothing written, if the bytes end first. */
+  write(bytes: Uint8Array, at: number): boolean {
+    if (!(at >= 0 && at + VNET_HDR_BYTES <= bytes.length)) return false;
+    bytes[at] = this.flags;
+    bytes[at + 1] = this.gsoType;
+    writeU16Le(bytes, at + 2, this.hdrLen);
+    writeU16Le(bytes, at + 4, this.gsoSize);
+    writeU16Le(bytes, at + 6, this.csumStart);
+    writeU16Le(bytes, at + 8, this.csumOffset);
+    return true;
+  }
 }
 
 /**
@@ -79,4 +84,9 @@ export function completePartialChecksum(
 
 function readU16Le(bytes: Uint8Array, offset: number): number {
   return (bytes[offset] ?? 0) | ((bytes[offset + 1] ?? 0) << 8);
+}
+
+function writeU16Le(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value;
+  bytes[offset + 1] = value >>> 8;
 }

@@ -33,16 +33,22 @@ function tcpPacket(payload: number): Uint8Array {
   return packet;
 }
 
-/** Lays a TUN read into `offload.buffer`: the virtio_net_hdr, then the packet. */
+/**
+ * Lays a TUN read into `offload.buffer`: the virtio_net_hdr, then the packet. A GSO read is laid
+ * out as the kernel makes one: NEEDS_CSUM, TCP at csum_start 20, and the TCP checksum field
+ * holding the pseudo-header's partial sum over the whole super-packet.
+ */
 function read(offload: TunOffload, packet: Uint8Array, header: Partial<Header> = {}): number {
+  const gso = (header.gsoType ?? 0) !== 0;
   const view = new DataView(offload.buffer.buffer, offload.buffer.byteOffset);
-  view.setUint8(0, header.flags ?? 0);
+  view.setUint8(0, header.flags ?? (gso ? VNET_F_NEEDS_CSUM : 0));
   view.setUint8(1, header.gsoType ?? 0);
   view.setUint16(2, 40, true);
   view.setUint16(4, header.gsoSize ?? 0, true);
-  view.setUint16(6, header.csumStart ?? 0, true);
-  view.setUint16(8, header.csumOffset ?? 0, true);
+  view.setUint16(6, header.csumStart ?? (gso ? 20 : 0), true);
+  view.setUint16(8, header.csumOffset ?? (gso ? 16 : 0), true);
   offload.buffer.set(packet, VNET_HDR_BYTES);
+  if (gso && packet.length >= 40) view.setUint16(VNET_HDR_BYTES + 36, pseudoHeaderSum(packet));
   return VNET_HDR_BYTES + packet.length;
 }
 

@@ -5,6 +5,7 @@ import {
   GSO_NONE,
   isWireError,
   TcpCoalescer,
+  type TcpCoalescerEmit,
   TcpSegmenter,
   VNET_F_NEEDS_CSUM,
   VNET_HDR_BYTES,
@@ -63,7 +64,8 @@ export class TunOffload {
       this.#plain = packet;
       return 1;
     }
-    const count = this.#segmenter.begin(packet, header.gsoSize);
+    // csum_start is where the kernel put TCP: past any IPv6 extension headers.
+    const count = this.#segmenter.begin(packet, header.gsoSize, header.csumStart);
     return isWireError(count) ? 0 : count;
   }
 
@@ -90,14 +92,10 @@ export class TunOffload {
   #flushFd = -1;
   #pointerOf: (bytes: Uint8Array) => number = () => 0;
   #refused = 0;
-  readonly #emit = (bytes: Uint8Array, merged: boolean): void => {
+  readonly #emit: TcpCoalescerEmit = (bytes, merged, length) => {
     const written = merged
-      ? writePacket(
-          this.#flushFd,
-          this.#mergedPointer + bytes.byteOffset - this.#merged.byteOffset,
-          bytes.length,
-        )
-      : this.writer.write(this.#flushFd, this.#pointerOf(bytes), bytes.length);
+      ? writePacket(this.#flushFd, this.#mergedPointer, length)
+      : this.writer.write(this.#flushFd, this.#pointerOf(bytes), length);
     if (!written) this.#refused++;
   };
 
