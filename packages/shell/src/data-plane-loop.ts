@@ -254,7 +254,7 @@ export class DataPlaneLoop {
       try {
         const inPlace = this.#openInPlace[i];
         if (
-          offload !== undefined &&
+          offload?.merging === true &&
           inPlace !== undefined &&
           datagram[0] === MessageType.Transport
         ) {

@@ -1,6 +1,6 @@
 import { ptr } from "bun:ffi";
 import { describe, expect, test } from "bun:test";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -161,6 +161,28 @@ describe("TunOffload: opened packets out to the device", () => {
       expect(header.getUint16(4, true)).toBe(300);
       expect(merged.length).toBe(VNET_HDR_BYTES + original.length);
       expect([...merged.subarray(VNET_HDR_BYTES + 40)]).toEqual([...original.subarray(40)]);
+    } finally {
+      closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a device that refuses a merged write turns merging off: packets then go one by one", () => {
+    const dir = mkdtempSync(join(tmpdir(), "fz-gro-"));
+    const file = join(dir, "read-only");
+    writeFileSync(file, "");
+    const fd = openSync(file, "r");
+    try {
+      const segmenter = new TcpSegmenter();
+      segmenter.begin(tcpPacket(600), 300);
+      const offload = new TunOffload();
+      for (const i of [0, 1]) {
+        const out = new Uint8Array(400);
+        offload.hold(out.subarray(0, segmenter.write(i, out)));
+      }
+      expect(offload.merging).toBe(true);
+      expect(offload.flush(fd, (bytes) => ptr(bytes))).toBe(1);
+      expect(offload.merging).toBe(false);
     } finally {
       closeSync(fd);
       rmSync(dir, { recursive: true, force: true });

@@ -96,8 +96,19 @@ export class TunOffload {
     const written = merged
       ? writePacket(this.#flushFd, this.#mergedPointer, length)
       : this.writer.write(this.#flushFd, this.#pointerOf(bytes), length);
-    if (!written) this.#refused++;
+    if (written) return;
+    this.#refused++;
+    // A kernel that refuses our super-packets would refuse every retransmission merged again:
+    // from now on, packets go one by one.
+    if (merged) this.#merging = false;
   };
+
+  #merging = true;
+
+  /** False once the device refused a merged write: opened packets are then written at once. */
+  get merging(): boolean {
+    return this.#merging;
+  }
 
   /** Copies packet `index` of the last read into `out`: its length, or 0 if it does not fit. */
   write(index: number, out: Uint8Array): number {
