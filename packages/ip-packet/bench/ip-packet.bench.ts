@@ -13,6 +13,7 @@ import {
   TcpSegmenter,
   transportChecksumValid,
   VNET_HDR_BYTES,
+  type WireError,
 } from "@fz/ip-packet";
 
 /**
@@ -69,13 +70,19 @@ const FAMILIES: readonly Family[] = [
   },
 ];
 
-/** A 1280-byte TCP segment in a slot-sized buffer, every checksum correct. */
-function packetFor(family: Family): Uint8Array {
-  const headers = family.name === "ipv4" ? 40 : 60;
-  const payload = new Uint8Array(PACKET_LEN - headers);
+/**
+ * One flow's TCP packet (ACK|PSH) carrying `payloadLen` patterned bytes, built into `out`, every
+ * checksum correct.
+ */
+function tcpPacketInto(
+  out: Uint8Array,
+  family: Family,
+  payloadLen: number,
+  options = new Uint8Array(0),
+): Uint8Array | WireError {
+  const payload = new Uint8Array(payloadLen);
   for (let i = 0; i < payload.length; i++) payload[i] = (i * 131 + 7) & 0xff;
-  const slot = new Uint8Array(new SharedArrayBuffer(1408), 64, 1316);
-  const built = buildTcpPacket(
+  return buildTcpPacket(
     {
       src: family.src,
       dst: family.dst,
@@ -85,10 +92,18 @@ function packetFor(family: Family): Uint8Array {
       ack: 0x0a0b0c0d,
       flags: TcpFlag.Ack | TcpFlag.Psh,
       window: 501,
+      options,
     },
     payload,
-    slot,
+    out,
   );
+}
+
+/** A 1280-byte TCP segment in a slot-sized buffer, every checksum correct. */
+function packetFor(family: Family): Uint8Array {
+  const headers = family.name === "ipv4" ? 40 : 60;
+  const slot = new Uint8Array(new SharedArrayBuffer(1408), 64, 1316);
+  const built = tcpPacketInto(slot, family, PACKET_LEN - headers);
   if (isWireError(built) || built.length !== PACKET_LEN) throw new Error("could not build packet");
   return built;
 }
@@ -99,25 +114,8 @@ function packetFor(family: Family): Uint8Array {
  */
 function superPacketFor(family: Family): Uint8Array {
   const headers = (family.name === "ipv4" ? 20 : 40) + 20 + TIMESTAMPS.length;
-  const payloadLen = 65535 - headers;
-  const payload = new Uint8Array(payloadLen);
-  for (let i = 0; i < payload.length; i++) payload[i] = (i * 131 + 7) & 0xff;
-  const read = new Uint8Array(VNET_HDR_BYTES + headers + payloadLen);
-  const built = buildTcpPacket(
-    {
-      src: family.src,
-      dst: family.dst,
-      srcPort: 40000,
-      dstPort: 443,
-      seq: 0x01020304,
-      ack: 0x0a0b0c0d,
-      flags: TcpFlag.Ack | TcpFlag.Psh,
-      window: 501,
-      options: TIMESTAMPS,
-    },
-    payload,
-    read.subarray(VNET_HDR_BYTES),
-  );
+  const read = new Uint8Array(VNET_HDR_BYTES + 65535);
+  const built = tcpPacketInto(read.subarray(VNET_HDR_BYTES), family, 65535 - headers, TIMESTAMPS);
   if (isWireError(built)) throw new Error(`could not build super-packet: ${built.kind}`);
   return built;
 }

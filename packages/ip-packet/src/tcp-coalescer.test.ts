@@ -7,7 +7,6 @@ import {
   foldChecksum,
   GSO_TCPV4,
   GSO_TCPV6,
-  type IpAddress,
   Ipv4Packet,
   ipv4PseudoHeaderSum,
   ipv6PseudoHeaderSum,
@@ -23,8 +22,20 @@ import {
   VnetHeader,
 } from "@fz/ip-packet";
 import fc from "fast-check";
-import { arbitraryPacket, withExtensionHeaders, withIpv4Options } from "../test/arbitraries.ts";
+import {
+  arbitraryPacket,
+  optionWords,
+  withExtensionHeaders,
+  withIpv4Options,
+} from "../test/arbitraries.ts";
 import { TCP4_SYN, TCP6_PSH_ACK, UDP4_DNS_QUERY, UDP6_DNS_QUERY } from "../test/known-packets.ts";
+import {
+  buildSuperPacket,
+  noisePayload,
+  type SuperPacketSpec,
+  superPacketFields,
+  tcpOffsetOf,
+} from "../test/super-packets.ts";
 import { fromHex, hex, ok } from "../test/support.ts";
 
 const MERGE_BUFFER_BYTES = VNET_HDR_BYTES + 65535;
@@ -582,62 +593,31 @@ describe("TcpCoalescer: batches", () => {
   });
 });
 
-interface FlowSpec {
-  readonly version: 4 | 6;
-  readonly v4: [number, number];
-  readonly v6: [Uint8Array, Uint8Array];
-  readonly srcPort: number;
-  readonly dstPort: number;
-  readonly seq: number;
-  readonly ack: number;
-  readonly flags: number;
-  readonly window: number;
-  readonly tcpOptions: Uint8Array;
-  readonly ipv4Options: Uint8Array;
-  readonly ident: number;
-  readonly dontFragment: boolean;
-  readonly tos: number;
-  readonly flowLabel: number;
-  readonly ttl: number;
+interface FlowSpec extends SuperPacketSpec {
   readonly gsoSize: number;
   readonly segments: number;
   /** How full the last segment is, in 1/256ths of gsoSize (at least one byte). */
   readonly lastFill: number;
   readonly empty: boolean;
-  readonly payloadSeed: number;
 }
-
-const wordsOf = (maxWords: number) =>
-  fc
-    .integer({ min: 0, max: maxWords })
-    .chain((words) => fc.uint8Array({ minLength: words * 4, maxLength: words * 4 }));
 
 // Few addresses and ports, so flows often share all but one field of their 4-tuple.
 const flowSpec = (eligible: boolean, maxSegments: number): fc.Arbitrary<FlowSpec> =>
   fc.record({
-    version: fc.constantFrom<4 | 6>(4, 6),
+    ...superPacketFields,
     v4: fc.tuple(fc.constantFrom(IPV4_SRC, IPV4_DST), fc.constantFrom(IPV4_SRC, IPV4_DST)),
     v6: fc.tuple(fc.constantFrom(IPV6_SRC, IPV6_DST), fc.constantFrom(IPV6_SRC, IPV6_DST)),
     srcPort: fc.constantFrom(443, 40000),
     dstPort: fc.integer({ min: 1, max: 4 }),
-    seq: fc.integer({ min: 0, max: 0xffffffff }),
-    ack: fc.integer({ min: 0, max: 0xffffffff }),
     flags: eligible
       ? fc.constantFrom(TcpFlag.Ack, TcpFlag.Ack | TcpFlag.Psh)
       : fc.oneof(
           { weight: 4, arbitrary: fc.constantFrom(TcpFlag.Ack, TcpFlag.Ack | TcpFlag.Psh) },
           { weight: 1, arbitrary: fc.integer({ min: 0, max: 0x1ff }) },
         ),
-    window: fc.integer({ min: 0, max: 0xffff }),
-    tcpOptions: wordsOf(10),
     ipv4Options: eligible
       ? fc.constant(new Uint8Array(0))
-      : fc.oneof({ weight: 4, arbitrary: fc.constant(new Uint8Array(0)) }, wordsOf(3)),
-    ident: fc.integer({ min: 0, max: 0xffff }),
-    dontFragment: fc.boolean(),
-    tos: fc.integer({ min: 0, max: 0xff }),
-    flowLabel: fc.integer({ min: 0, max: 0xfffff }),
-    ttl: fc.integer({ min: 1, max: 255 }),
+      : fc.oneof({ weight: 4, arbitrary: fc.constant(new Uint8Array(0)) }, optionWords(3)),
     gsoSize: fc.oneof(
       fc.integer({ min: 1, max: 1460 }),
       fc.integer({ min: 1, max: 9 }),
@@ -648,7 +628,6 @@ const flowSpec = (eligible: boolean, maxSegments: number): fc.Arbitrary<FlowSpec
     empty: eligible
       ? fc.constant(false)
       : fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, fc.constant(true)),
-    payloadSeed: fc.integer({ min: 1, max: 0x7fffffff }),
   });
 
 const keyOfSpec = (spec: FlowSpec): string =>
@@ -656,54 +635,14 @@ const keyOfSpec = (spec: FlowSpec): string =>
 
 function payloadLenOf(spec: FlowSpec): number {
   if (spec.empty) return 0;
-  const headers =
-    (spec.version === 4 ? 20 + spec.ipv4Options.length : 40) + 20 + spec.tcpOptions.length;
+  const headers = tcpOffsetOf(spec) + 20 + spec.tcpOptions.length;
   const lastLen = 1 + Math.floor(((spec.gsoSize - 1) * spec.lastFill) / 255);
   return Math.min((spec.segments - 1) * spec.gsoSize + lastLen, 65535 - headers);
 }
 
 /** The flow's super-packet, as a sender's TSO would hand it to its NIC. */
-function superPacketOf(spec: FlowSpec): Uint8Array {
-  const payload = new Uint8Array(payloadLenOf(spec));
-  let x = spec.payloadSeed;
-  for (let i = 0; i < payload.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    payload[i] = x;
-  }
-  const [src, dst]: [IpAddress, IpAddress] = spec.version === 4 ? spec.v4 : spec.v6;
-  let bytes = ok(
-    buildTcpPacket(
-      {
-        src,
-        dst,
-        ttl: spec.ttl,
-        srcPort: spec.srcPort,
-        dstPort: spec.dstPort,
-        seq: spec.seq,
-        ack: spec.ack,
-        flags: spec.flags,
-        window: spec.window,
-        options: spec.tcpOptions,
-      },
-      payload,
-    ),
-  );
-  if (spec.version === 4) {
-    bytes = withIpv4Options(bytes, spec.ipv4Options);
-    const ip = Ipv4Packet.unchecked(bytes);
-    ip.ident = spec.ident;
-    ip.setFragment(spec.dontFragment, false, 0);
-    bytes[1] = spec.tos;
-  } else {
-    bytes[0] = 0x60 | (spec.tos >>> 4);
-    bytes[1] = ((spec.tos & 0x0f) << 4) | (spec.flowLabel >>> 16);
-    bytes[2] = spec.flowLabel >>> 8;
-    bytes[3] = spec.flowLabel;
-  }
-  return bytes;
-}
+const superPacketOf = (spec: FlowSpec): Uint8Array =>
+  buildSuperPacket(spec, noisePayload(spec.payloadSeed, payloadLenOf(spec)));
 
 /** The flow's segments as the wire carries them, each in a buffer of its own at any alignment. */
 function segmentsOf(spec: FlowSpec, shift: number): Uint8Array[] {

@@ -1,12 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import {
   asTcp,
-  buildTcpPacket,
   checksumVerifies,
   fillChecksums,
   foldChecksum,
   type IpPacket,
-  Ipv4Packet,
   ipv4PseudoHeaderSum,
   ipv6PseudoHeaderSum,
   isWireError,
@@ -17,19 +15,20 @@ import {
   type WireError,
 } from "@fz/ip-packet";
 import fc from "fast-check";
-import {
-  ipv4Address,
-  ipv6Address,
-  port,
-  withExtensionHeaders,
-  withIpv4Options,
-} from "../test/arbitraries.ts";
+import { port, withExtensionHeaders } from "../test/arbitraries.ts";
 import {
   TCP4_SYN,
   UDP4_DNS_QUERY,
   UDP6_DNS_QUERY,
   UDP6_EXTENSIONS_FIRST_FRAGMENT,
 } from "../test/known-packets.ts";
+import {
+  buildSuperPacket,
+  noisePayload,
+  type SuperPacketSpec,
+  superPacketFields,
+  tcpOffsetOf,
+} from "../test/super-packets.ts";
 import { fromHex, hex, kindOf, ok } from "../test/support.ts";
 
 // A 10-byte payload "Firezone!!" split at gso_size 4, seq 0xfffffff8 (so the third segment
@@ -276,26 +275,8 @@ describe("TcpSegmenter: refusals", () => {
   });
 });
 
-interface SuperPacketSpec {
-  readonly version: 4 | 6;
-  readonly v4: [number, number];
-  readonly v6: [Uint8Array, Uint8Array];
-  readonly srcPort: number;
-  readonly dstPort: number;
-  readonly seq: number;
-  readonly ack: number;
-  readonly flags: number;
-  readonly window: number;
-  readonly tcpOptions: Uint8Array;
-  readonly ipv4Options: Uint8Array;
-  readonly ident: number;
-  readonly dontFragment: boolean;
-  /** IPv4 DSCP/ECN byte or IPv6 traffic class. */
-  readonly tos: number;
-  readonly flowLabel: number;
-  readonly ttl: number;
+interface SegmentationSpec extends SuperPacketSpec {
   readonly payloadLen: number;
-  readonly payloadSeed: number;
   /**
    * What the super-packet's TCP checksum field holds without `transportOffset`: anything, the
    * segmenter ignores it (with it, the kernel's partial sum).
@@ -311,30 +292,9 @@ interface SuperPacketSpec {
   readonly gsoSize: number;
 }
 
-const wordsOf = (maxWords: number) =>
-  fc
-    .integer({ min: 0, max: maxWords })
-    .chain((words) => fc.uint8Array({ minLength: words * 4, maxLength: words * 4 }));
-
-const superPacketSpec: fc.Arbitrary<SuperPacketSpec> = fc.record({
-  version: fc.constantFrom<4 | 6>(4, 6),
-  v4: fc.tuple(ipv4Address, ipv4Address),
-  v6: fc.tuple(ipv6Address, ipv6Address),
-  srcPort: port,
-  dstPort: port,
-  seq: fc.integer({ min: 0, max: 0xffffffff }),
-  ack: fc.integer({ min: 0, max: 0xffffffff }),
-  flags: fc.integer({ min: 0, max: 0xfff }),
-  window: port,
-  tcpOptions: wordsOf(10),
-  ipv4Options: wordsOf(10),
-  ident: port,
-  dontFragment: fc.boolean(),
-  tos: fc.integer({ min: 0, max: 0xff }),
-  flowLabel: fc.integer({ min: 0, max: 0xfffff }),
-  ttl: fc.integer({ min: 1, max: 255 }),
+const segmentationSpec: fc.Arbitrary<SegmentationSpec> = fc.record({
+  ...superPacketFields,
   payloadLen: fc.oneof(fc.integer({ min: 0, max: 65000 }), fc.integer({ min: 0, max: 3000 })),
-  payloadSeed: fc.integer({ min: 1, max: 0x7fffffff }),
   partialSum: port,
   offsetGiven: fc.boolean(),
   extensions: fc
@@ -351,60 +311,14 @@ const superPacketSpec: fc.Arbitrary<SuperPacketSpec> = fc.record({
   gsoSize: fc.oneof(fc.integer({ min: 1, max: 1460 }), fc.integer({ min: 1, max: 9 })),
 });
 
-/** Deterministic noise: fast-check would take far too long to draw 65,000 bytes one by one. */
-function payloadOf(spec: SuperPacketSpec): Uint8Array {
-  const payload = new Uint8Array(spec.payloadLen);
-  let x = spec.payloadSeed;
-  for (let i = 0; i < payload.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    payload[i] = x;
-  }
-  return payload;
-}
-
-/** Where a spec's TCP header starts. */
-function tcpOffsetOf(spec: SuperPacketSpec): number {
-  if (spec.version === 4) return 20 + spec.ipv4Options.length;
-  if (!spec.offsetGiven) return 40;
-  return spec.extensions.reduce((at, [, units]) => at + (units + 1) * 8, 40);
-}
+/** The extension headers a spec's super-packet carries. */
+const extensionsOf = (spec: SegmentationSpec): [number, number][] =>
+  spec.offsetGiven ? spec.extensions : [];
 
 /** The super-packet of a spec, placed at `inShift` in a larger buffer. */
-function superPacketOf(spec: SuperPacketSpec, payload: Uint8Array): Uint8Array {
-  const [src, dst] = spec.version === 4 ? spec.v4 : spec.v6;
-  let bytes = ok(
-    buildTcpPacket(
-      {
-        src,
-        dst,
-        ttl: spec.ttl,
-        srcPort: spec.srcPort,
-        dstPort: spec.dstPort,
-        seq: spec.seq,
-        ack: spec.ack,
-        flags: spec.flags,
-        window: spec.window,
-        options: spec.tcpOptions,
-      },
-      payload,
-    ),
-  );
-  if (spec.version === 4) {
-    bytes = withIpv4Options(bytes, spec.ipv4Options);
-    const ip = Ipv4Packet.unchecked(bytes);
-    ip.ident = spec.ident;
-    ip.setFragment(spec.dontFragment, false, 0);
-    bytes[1] = spec.tos;
-  } else {
-    bytes = withExtensionHeaders(bytes, spec.offsetGiven ? spec.extensions : []);
-    bytes[0] = 0x60 | (spec.tos >>> 4);
-    bytes[1] = ((spec.tos & 0x0f) << 4) | (spec.flowLabel >>> 16);
-    bytes[2] = spec.flowLabel >>> 8;
-    bytes[3] = spec.flowLabel;
-  }
-  const tcpAt = tcpOffsetOf(spec);
+function superPacketOf(spec: SegmentationSpec, payload: Uint8Array): Uint8Array {
+  const bytes = buildSuperPacket(spec, payload, extensionsOf(spec));
+  const tcpAt = tcpOffsetOf(spec, extensionsOf(spec));
   const tcpLength = bytes.length - tcpAt;
   const partialSum = !spec.offsetGiven
     ? spec.partialSum
@@ -426,14 +340,14 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equa
  * Segments a spec's super-packet and checks every segment against the spec, with this package's
  * own parsers and checksum verification. Returns the problems found (the first few).
  */
-function segmentationProblems(segmenter: TcpSegmenter, spec: SuperPacketSpec): string[] {
+function segmentationProblems(segmenter: TcpSegmenter, spec: SegmentationSpec): string[] {
   const problems: string[] = [];
   const problem = (text: string) => problems.length < 5 && problems.push(text);
-  const payload = payloadOf(spec);
+  const payload = noisePayload(spec.payloadSeed, spec.payloadLen);
   const superPacket = superPacketOf(spec, payload);
   const before = superPacket.slice();
   const gso = spec.gsoSize;
-  const tcpAt = tcpOffsetOf(spec);
+  const tcpAt = tcpOffsetOf(spec, extensionsOf(spec));
   const count = segmenter.begin(superPacket, gso, spec.offsetGiven ? tcpAt : undefined);
   const expectedCount = Math.max(1, Math.ceil(spec.payloadLen / gso));
   if (count !== expectedCount) return [`count ${kindOf(count)} ${count}, want ${expectedCount}`];
@@ -502,7 +416,7 @@ describe("TcpSegmenter: random super-packets", () => {
     // One segmenter for every run, as one reader keeps one: each begin replaces the last.
     const segmenter = new TcpSegmenter();
     fc.assert(
-      fc.property(superPacketSpec, (spec) => {
+      fc.property(segmentationSpec, (spec) => {
         expect(segmentationProblems(segmenter, spec)).toEqual([]);
       }),
       { numRuns: 300 },

@@ -26,6 +26,21 @@ export const ipv6Address: fc.Arbitrary<Uint8Array> = fc.uint8Array({
   maxLength: 16,
 });
 export const port: fc.Arbitrary<number> = fc.integer({ min: 0, max: 0xffff });
+/** A TCP sequence or acknowledgement number. */
+export const seqNumber: fc.Arbitrary<number> = fc.integer({ min: 0, max: 0xffffffff });
+
+/** A packet's family and both families' address pairs, for `fc.record`: `version` picks one. */
+export const addressFields = {
+  version: fc.constantFrom<4 | 6>(4, 6),
+  v4: fc.tuple(ipv4Address, ipv4Address),
+  v6: fc.tuple(ipv6Address, ipv6Address),
+};
+
+/** IPv4 or TCP options: up to `maxWords` words of 4 arbitrary bytes. */
+export const optionWords = (maxWords: number): fc.Arbitrary<Uint8Array> =>
+  fc
+    .integer({ min: 0, max: maxWords })
+    .chain((words) => fc.uint8Array({ minLength: words * 4, maxLength: words * 4 }));
 
 const payload = fc.oneof(
   { weight: 4, arbitrary: fc.uint8Array({ maxLength: 64 }) },
@@ -46,21 +61,17 @@ const extensionChain = fc
  */
 export const arbitraryPacket: fc.Arbitrary<GeneratedPacket> = fc
   .record({
-    version: fc.constantFrom<4 | 6>(4, 6),
+    ...addressFields,
     carried: fc.constantFrom<Carried>("udp", "udp-no-checksum", "tcp", "icmp-echo", "other"),
-    v4: fc.tuple(ipv4Address, ipv4Address),
-    v6: fc.tuple(ipv6Address, ipv6Address),
     srcPort: port,
     dstPort: port,
-    seq: fc.integer({ min: 0, max: 0xffffffff }),
-    ack: fc.integer({ min: 0, max: 0xffffffff }),
+    seq: seqNumber,
+    ack: seqNumber,
     flags: fc.integer({ min: 0, max: 0x1ff }),
     reply: fc.boolean(),
     ttl: fc.integer({ min: 0, max: 255 }),
     payload,
-    ipv4Options: fc
-      .integer({ min: 0, max: 10 })
-      .chain((words) => fc.uint8Array({ minLength: words * 4, maxLength: words * 4 })),
+    ipv4Options: optionWords(10),
     extensions: extensionChain,
   })
   .map((spec): GeneratedPacket => {

@@ -14,7 +14,10 @@ export class DnsSocket {
   readonly #sender: DatagramSender;
   readonly #receiver: DatagramReceiver;
   readonly #peers = new EndpointRecords({ capacity: 64 });
-  readonly #buffer = new Uint8Array(DNS_BATCH * (SOCKET_ADDRESS_BYTES + DNS_RESPONSE_BYTES));
+  // Read through a pointer taken once: backed by an ArrayBuffer, so its memory never moves.
+  readonly #buffer = new Uint8Array(
+    new ArrayBuffer(DNS_BATCH * (SOCKET_ADDRESS_BYTES + DNS_RESPONSE_BYTES)),
+  );
   readonly #words = new Int32Array(this.#buffer.buffer);
 
   constructor(fd: number) {

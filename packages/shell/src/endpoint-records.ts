@@ -57,7 +57,8 @@ export class EndpointRecords {
   constructor(options: EndpointRecordsOptions = {}) {
     this.#capacity = options.capacity ?? DEFAULT_CAPACITY;
     this.#beforeStartingOver = options.beforeStartingOver ?? (() => {});
-    this.#records = new Uint8Array(this.#capacity * SOCKET_ADDRESS_BYTES);
+    // The kernel reads records through pointers taken once: an ArrayBuffer never moves.
+    this.#records = new Uint8Array(new ArrayBuffer(this.#capacity * SOCKET_ADDRESS_BYTES));
     this.#words = new Int32Array(this.#records.buffer);
     this.#base = ptr(this.#records);
   }

@@ -25,12 +25,14 @@ const MAX_BATCH = 64;
  * left it to us, or segment `i` of a TCP super-packet. Writes go out after 10 zero bytes.
  */
 export class TunOffload {
-  readonly buffer = new Uint8Array(VNET_HDR_BYTES + MAX_PACKET_BYTES);
+  // Every buffer here is reached through a pointer taken once: ArrayBuffer-backed, so that its
+  // memory never moves (a small typed array made with a length alone may).
+  readonly buffer = new Uint8Array(new ArrayBuffer(VNET_HDR_BYTES + MAX_PACKET_BYTES));
   readonly pointer = ptr(this.buffer);
-  readonly writer = new HeaderedWriter(new Uint8Array(VNET_HDR_BYTES));
+  readonly writer = new HeaderedWriter(new Uint8Array(new ArrayBuffer(VNET_HDR_BYTES)));
   readonly #header = new VnetHeader();
   /** Where a run of one flow's segments is merged before its one write. */
-  readonly #merged = new Uint8Array(VNET_HDR_BYTES + MAX_PACKET_BYTES);
+  readonly #merged = new Uint8Array(new ArrayBuffer(VNET_HDR_BYTES + MAX_PACKET_BYTES));
   readonly #mergedPointer = ptr(this.#merged);
   readonly #coalescer = new TcpCoalescer(this.#merged, MAX_BATCH);
   readonly #segmenter = new TcpSegmenter();

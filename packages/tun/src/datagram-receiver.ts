@@ -10,6 +10,7 @@ import {
   SOCKADDR_IN6_BYTES,
   sockets,
 } from "./linux/socket-calls.ts";
+import { pinnedWords } from "./pinned.ts";
 
 /** `DatagramReceiver.receive`: the socket is empty. */
 export const NOTHING_RECEIVED = 0;
@@ -34,8 +35,9 @@ export class DatagramReceiver {
   constructor(fd: number, capacity: number) {
     this.#fd = fd;
     this.capacity = capacity;
-    this.#headers = new Uint32Array((capacity * MMSGHDR_BYTES) / 4);
-    this.#iovecs = new Uint32Array((capacity * IOVEC_BYTES) / 4);
+    // The kernel reads and writes these through pointers taken once: they must never move.
+    this.#headers = pinnedWords(capacity * MMSGHDR_BYTES);
+    this.#iovecs = pinnedWords(capacity * IOVEC_BYTES);
     this.#headersPointer = ptr(this.#headers);
     const iovecsPointer = ptr(this.#iovecs);
     for (let i = 0; i < capacity; i++) {

@@ -11,6 +11,7 @@ import {
   sockets,
   UDP_SEGMENT,
 } from "./linux/socket-calls.ts";
+import { pinnedWords } from "./pinned.ts";
 
 const POLLOUT = 0x004;
 const TWO_TO_32 = 4294967296;
@@ -69,14 +70,17 @@ export class DatagramSender {
     this.#fd = fd;
     this.capacity = capacity;
     this.#gso = gso;
-    this.#headers = new Uint32Array((capacity * MMSGHDR_BYTES) / 4);
-    this.#iovecs = new Uint32Array((capacity * IOVEC_BYTES) / 4);
-    this.#controls = new Uint32Array((capacity * SEGMENT_CMSG_BYTES) / 4);
+    // The kernel reads these through pointers taken once: their memory must never move.
+    this.#headers = pinnedWords(capacity * MMSGHDR_BYTES);
+    this.#iovecs = pinnedWords(capacity * IOVEC_BYTES);
+    this.#controls = pinnedWords(capacity * SEGMENT_CMSG_BYTES);
     this.#segmentSizes = new Uint16Array(this.#controls.buffer);
     this.#headersPointer = ptr(this.#headers);
     this.#iovecsPointer = ptr(this.#iovecs);
     this.#controlsPointer = ptr(this.#controls);
-    this.#pollfd = Int32Array.of(fd, POLLOUT);
+    this.#pollfd = new Int32Array(new ArrayBuffer(8));
+    this.#pollfd[0] = fd;
+    this.#pollfd[1] = POLLOUT;
     this.#pollPointer = ptr(this.#pollfd);
     this.#names = new Float64Array(capacity);
     this.#peers = new Float64Array(capacity);

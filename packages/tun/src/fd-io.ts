@@ -1,6 +1,7 @@
 import { ptr } from "bun:ffi";
 import { setPointer } from "./datagram-sender.ts";
 import { Errno, errno, errnoName, libc } from "./linux/libc.ts";
+import { pinnedWords } from "./pinned.ts";
 
 /** `readPacket`: the descriptor has nothing to read now. */
 export const WOULD_BLOCK = -1;
@@ -21,9 +22,40 @@ export function readPacket(fd: number, pointer: number, capacity: number): numbe
   }
 }
 
-/** Writes `length` bytes at `pointer` as one packet; false when the kernel refused it. */
+/**
+ * How long a write waits for a full device to take packets again before the packet is dropped:
+ * long enough for the kernel to drain a burst, short enough that a stuck device never stalls
+ * the data plane for good.
+ */
+const WRITABLE_WAIT_MS = 100;
+const POLLOUT = 0x004;
+const pollfd = new Int32Array(new ArrayBuffer(8));
+const pollfdPointer = ptr(pollfd);
+
+/**
+ * Whether a write that returned `result` should be tried again: EINTR at once, EAGAIN (the
+ * device's queue is full, which a burst of writes can do) once poll() says it is writable.
+ */
+function retryWrite(fd: number, result: number): boolean {
+  if (result >= 0) return false;
+  const code = errno();
+  if (code === Errno.EINTR) return true;
+  if (code !== Errno.EAGAIN) return false;
+  pollfd[0] = fd;
+  pollfd[1] = POLLOUT;
+  return libc.poll(pollfdPointer, 1, WRITABLE_WAIT_MS) > 0;
+}
+
+/**
+ * Writes `length` bytes at `pointer` as one packet; false when the kernel refused it. A full
+ * device (EAGAIN) is waited for, as a blocking write would: dropping there loses packets a
+ * burst of writes could have delivered a moment later.
+ */
 export function writePacket(fd: number, pointer: number, length: number): boolean {
-  return libc.write(fd, pointer, length) === length;
+  for (;;) {
+    const result = libc.write(fd, pointer, length);
+    if (!retryWrite(fd, result)) return result === length;
+  }
 }
 
 const IOVEC_BYTES = 16;
@@ -34,7 +66,7 @@ const IOVEC_BYTES = 16;
  */
 export class HeaderedWriter {
   readonly #header: Uint8Array;
-  readonly #iovecs = new Uint32Array((2 * IOVEC_BYTES) / 4);
+  readonly #iovecs = pinnedWords(2 * IOVEC_BYTES);
   readonly #iovecsPointer: number;
 
   constructor(header: Uint8Array) {
@@ -48,7 +80,10 @@ export class HeaderedWriter {
   write(fd: number, pointer: number, length: number): boolean {
     setPointer(this.#iovecs, IOVEC_BYTES, pointer);
     this.#iovecs[6] = length;
-    return libc.writev(fd, this.#iovecsPointer, 2) === this.#header.length + length;
+    for (;;) {
+      const result = libc.writev(fd, this.#iovecsPointer, 2);
+      if (!retryWrite(fd, result)) return result === this.#header.length + length;
+    }
   }
 }
 

@@ -21,7 +21,8 @@ export class Poller {
 
   constructor(fds: readonly number[]) {
     this.#count = fds.length;
-    this.#fds = new Int32Array(fds.length * 2);
+    // poll() reads and writes it through a pointer taken once: its memory must never move.
+    this.#fds = new Int32Array(new ArrayBuffer(fds.length * 8));
     fds.forEach((fd, i) => {
       this.#fds[i * 2] = fd;
       this.#fds[i * 2 + 1] = POLLIN;

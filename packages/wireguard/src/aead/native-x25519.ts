@@ -13,7 +13,7 @@ import { NATIVE_LIBRARIES } from "./native-library.ts";
 export class OpenSslX25519 implements DiffieHellman {
   readonly name = "openssl";
   readonly #lib: Symbols;
-  readonly #length = new BigUint64Array(1);
+  readonly #length = new BigUint64Array(new ArrayBuffer(8));
   readonly #lengthPtr = ptr(this.#length);
   readonly #keys = new WeakMap<Uint8Array, { bytes: Uint8Array; pkey: Pointer }>();
 
