@@ -1,26 +1,16 @@
 import { dlopen, FFIType, type Pointer, ptr } from "bun:ffi";
-import { EMPTY_BYTES } from "../bytes.ts";
 import { AEAD_TAG_BYTES } from "./aead.ts";
-import {
-  checkOpenArguments,
-  checkOpenAtArguments,
-  checkSealArguments,
-  checkSealInPlaceArguments,
-} from "./arguments.ts";
-import { CounterNonceAead } from "./counter-nonce.ts";
 import { NativeAeadCallError } from "./errors.ts";
+import { PointerAead } from "./native-pointer-aead.ts";
 
 /**
  * ChaCha20-Poly1305 from libsodium (`crypto_aead_chacha20poly1305_ietf_*_detached`): one call
  * per packet, the tag written straight after the ciphertext. libsodium verifies before it
  * decrypts and zeroes the output on failure; in-place operation is supported.
  */
-export class LibsodiumAead extends CounterNonceAead {
+export class LibsodiumAead extends PointerAead {
   readonly name = "libsodium";
   readonly #lib: LibsodiumSymbols;
-  // Stands in for the address of an empty input, which ptr() refuses; never read.
-  readonly #empty = new Uint8Array(new ArrayBuffer(8));
-  readonly #emptyPtr = ptr(this.#empty);
 
   /** Opens libsodium (throws when it is missing) and runs sodium_init once per thread. */
   constructor(file: string) {
@@ -28,73 +18,7 @@ export class LibsodiumAead extends CounterNonceAead {
     this.#lib = symbolsFor(file);
   }
 
-  sealWithNonce(
-    key: Uint8Array,
-    nonce: Uint8Array,
-    plaintext: Uint8Array,
-    ad: Uint8Array,
-    out: Uint8Array,
-  ): number {
-    checkSealArguments(key, nonce, plaintext.length, out);
-    const length = plaintext.length;
-    return this.#seal(
-      key,
-      nonce,
-      length === 0 ? this.#emptyPtr : ptr(plaintext),
-      length,
-      ad,
-      ptr(out),
-    );
-  }
-
-  openWithNonce(
-    key: Uint8Array,
-    nonce: Uint8Array,
-    sealed: Uint8Array,
-    ad: Uint8Array,
-    out: Uint8Array,
-  ): number {
-    checkOpenArguments(key, nonce, sealed.length, out);
-    if (sealed.length < AEAD_TAG_BYTES) return -1;
-    return this.#open(key, nonce, ptr(sealed), sealed.length - AEAD_TAG_BYTES, ad, out);
-  }
-
-  override sealInPlace(
-    key: Uint8Array,
-    counter: number,
-    buffer: Uint8Array,
-    offset: number,
-    length: number,
-  ): number {
-    const nonce = this.counterNonce(counter);
-    checkSealInPlaceArguments(key, nonce, buffer, offset, length);
-    const at = ptr(buffer, offset);
-    return this.#seal(key, nonce, at, length, EMPTY_BYTES, at);
-  }
-
-  override openAt(
-    key: Uint8Array,
-    counter: number,
-    buffer: Uint8Array,
-    offset: number,
-    sealedLength: number,
-    out: Uint8Array,
-  ): number {
-    const nonce = this.counterNonce(counter);
-    checkOpenAtArguments(key, nonce, buffer, offset, sealedLength, out);
-    if (sealedLength < AEAD_TAG_BYTES) return -1;
-    return this.#open(
-      key,
-      nonce,
-      ptr(buffer, offset),
-      sealedLength - AEAD_TAG_BYTES,
-      EMPTY_BYTES,
-      out,
-    );
-  }
-
-  /** Seals `length` bytes at `input` to `output` (the same address or apart), the tag after. */
-  #seal(
+  protected sealPointers(
     key: Uint8Array,
     nonce: Uint8Array,
     input: Pointer,
@@ -108,7 +32,7 @@ export class LibsodiumAead extends CounterNonceAead {
       null,
       input,
       length,
-      ad.length === 0 ? this.#emptyPtr : ptr(ad),
+      ad.length === 0 ? this.emptyPointer : ptr(ad),
       ad.length,
       null,
       ptr(nonce),
@@ -118,8 +42,7 @@ export class LibsodiumAead extends CounterNonceAead {
     return length + AEAD_TAG_BYTES;
   }
 
-  /** Opens `length` bytes of ciphertext and the tag after them at `sealed` into `out`. */
-  #open(
+  protected openPointers(
     key: Uint8Array,
     nonce: Uint8Array,
     sealed: Pointer,
@@ -128,12 +51,12 @@ export class LibsodiumAead extends CounterNonceAead {
     out: Uint8Array,
   ): number {
     const result = this.#lib.crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-      length === 0 ? this.#emptyPtr : ptr(out),
+      length === 0 ? this.emptyPointer : ptr(out),
       null,
       sealed,
       length,
       (sealed + length) as Pointer,
-      ad.length === 0 ? this.#emptyPtr : ptr(ad),
+      ad.length === 0 ? this.emptyPointer : ptr(ad),
       ad.length,
       ptr(nonce),
       ptr(key),

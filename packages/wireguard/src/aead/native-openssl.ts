@@ -1,14 +1,7 @@
 import { dlopen, FFIType, type Pointer, ptr } from "bun:ffi";
-import { EMPTY_BYTES } from "../bytes.ts";
 import { AEAD_TAG_BYTES } from "./aead.ts";
-import {
-  checkOpenArguments,
-  checkOpenAtArguments,
-  checkSealArguments,
-  checkSealInPlaceArguments,
-} from "./arguments.ts";
-import { CounterNonceAead } from "./counter-nonce.ts";
 import { NativeAeadCallError } from "./errors.ts";
+import { PointerAead } from "./native-pointer-aead.ts";
 
 /**
  * ChaCha20-Poly1305 from OpenSSL 3's libcrypto through its EVP interface. One EVP_CIPHER_CTX per
@@ -18,15 +11,12 @@ import { NativeAeadCallError } from "./errors.ts";
  * tag is checked, so a failed open zeroes what it wrote. `out` may be exactly the input's
  * memory; OpenSSL refuses partially overlapping buffers.
  */
-export class OpenSslAead extends CounterNonceAead {
+export class OpenSslAead extends PointerAead {
   readonly name = "openssl";
   readonly #lib: OpenSslSymbols;
   readonly #ctx: Pointer;
   readonly #outLength = new Int32Array(new ArrayBuffer(8));
   readonly #outLengthPtr = ptr(this.#outLength);
-  // Stands in for the address of an empty input or output, which ptr() refuses; never touched.
-  readonly #empty = new Uint8Array(new ArrayBuffer(8));
-  readonly #emptyPtr = ptr(this.#empty);
 
   /** Opens libcrypto (throws when it is missing) and allocates the cipher context. */
   constructor(file: string) {
@@ -43,73 +33,7 @@ export class OpenSslAead extends CounterNonceAead {
     }
   }
 
-  sealWithNonce(
-    key: Uint8Array,
-    nonce: Uint8Array,
-    plaintext: Uint8Array,
-    ad: Uint8Array,
-    out: Uint8Array,
-  ): number {
-    checkSealArguments(key, nonce, plaintext.length, out);
-    const length = plaintext.length;
-    return this.#seal(
-      key,
-      nonce,
-      length === 0 ? this.#emptyPtr : ptr(plaintext),
-      length,
-      ad,
-      ptr(out),
-    );
-  }
-
-  openWithNonce(
-    key: Uint8Array,
-    nonce: Uint8Array,
-    sealed: Uint8Array,
-    ad: Uint8Array,
-    out: Uint8Array,
-  ): number {
-    checkOpenArguments(key, nonce, sealed.length, out);
-    if (sealed.length < AEAD_TAG_BYTES) return -1;
-    return this.#open(key, nonce, ptr(sealed), sealed.length - AEAD_TAG_BYTES, ad, out);
-  }
-
-  override sealInPlace(
-    key: Uint8Array,
-    counter: number,
-    buffer: Uint8Array,
-    offset: number,
-    length: number,
-  ): number {
-    const nonce = this.counterNonce(counter);
-    checkSealInPlaceArguments(key, nonce, buffer, offset, length);
-    const at = ptr(buffer, offset);
-    return this.#seal(key, nonce, at, length, EMPTY_BYTES, at);
-  }
-
-  override openAt(
-    key: Uint8Array,
-    counter: number,
-    buffer: Uint8Array,
-    offset: number,
-    sealedLength: number,
-    out: Uint8Array,
-  ): number {
-    const nonce = this.counterNonce(counter);
-    checkOpenAtArguments(key, nonce, buffer, offset, sealedLength, out);
-    if (sealedLength < AEAD_TAG_BYTES) return -1;
-    return this.#open(
-      key,
-      nonce,
-      ptr(buffer, offset),
-      sealedLength - AEAD_TAG_BYTES,
-      EMPTY_BYTES,
-      out,
-    );
-  }
-
-  /** Seals `length` bytes at `input` to `output` (the same address or apart), the tag after. */
-  #seal(
+  protected sealPointers(
     key: Uint8Array,
     nonce: Uint8Array,
     input: Pointer,
@@ -134,8 +58,7 @@ export class OpenSslAead extends CounterNonceAead {
     return length + AEAD_TAG_BYTES;
   }
 
-  /** Opens `length` bytes of ciphertext and the tag after them at `sealed` into `out`. */
-  #open(
+  protected openPointers(
     key: Uint8Array,
     nonce: Uint8Array,
     sealed: Pointer,
@@ -145,7 +68,7 @@ export class OpenSslAead extends CounterNonceAead {
   ): number {
     const lib = this.#lib;
     const ctx = this.#ctx;
-    const outPtr = out.length === 0 ? this.#emptyPtr : ptr(out);
+    const outPtr = out.length === 0 ? this.emptyPointer : ptr(out);
     if (
       lib.EVP_CipherInit_ex(ctx, null, null, ptr(key), ptr(nonce), 0) === 1 &&
       lib.EVP_CIPHER_CTX_ctrl(
