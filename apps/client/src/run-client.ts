@@ -87,11 +87,7 @@ export function runClient(options: RunOptions): Promise<number> {
       const pointed = override;
       return {
         details: {
-          tun: tunnel.device.name,
-          udp_port: tunnel.udpPort,
-          aead: tunnel.aead,
-          status_socket: tunnel.statusSocket ?? "none",
-          tun_offload: tunnel.device.tso ? "tso" : tunnel.device.vnetHeader ? "refused" : "off",
+          ...tunnel.details,
           gateways: config.gateways.map((g) => `${g.id} ${formatHostPort(g.endpoint)}`),
           resources: config.resources.map((r) => `${r.id} ${formatIpNetwork(r.network)}`),
           dns_resources: config.dnsResources.map((r) => `${r.id} ${r.pattern.text} ${r.gateway}`),

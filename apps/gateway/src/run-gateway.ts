@@ -65,11 +65,7 @@ export function runGateway(options: RunOptions): Promise<number> {
       }
       return {
         details: {
-          tun: tunnel.device.name,
-          udp_port: tunnel.udpPort,
-          aead: tunnel.aead,
-          status_socket: tunnel.statusSocket ?? "none",
-          tun_offload: tunnel.device.tso ? "tso" : tunnel.device.vnetHeader ? "refused" : "off",
+          ...tunnel.details,
           resources: config.resources.map((r) => `${r.id} ${formatIpNetwork(r.network)}`),
           dns_resources: config.dnsResources.map((r) => `${r.id} ${r.pattern.text}`),
           dns_resolver:

@@ -30,6 +30,8 @@ export interface RunningTunnel {
   readonly dataPlane: DataPlane;
   /** The status socket's path, when it is served. */
   readonly statusSocket: string | undefined;
+  /** What both apps log about the tunnel when it starts: device, port, AEAD, socket, offloads. */
+  readonly details: Record<string, string | number>;
   /** Stops the data plane, closes the sockets and removes the TUN device. */
   stop(): Promise<void>;
 }
@@ -78,6 +80,13 @@ export async function startTunnelProcess(options: TunnelProcessOptions): Promise
       info: dataPlane.info,
       dataPlane,
       statusSocket: status?.path,
+      details: {
+        tun: device.name,
+        udp_port: udp.local.port,
+        aead: dataPlane.aead,
+        status_socket: status?.path ?? "none",
+        tun_offload: device.tso ? "tso" : device.vnetHeader ? "refused" : "off",
+      },
       async stop() {
         status?.close();
         await dataPlane.stop();
